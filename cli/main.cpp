@@ -1,0 +1,39 @@
+// `r1` entry point: builds the CLI11 app from cli/commands.h and turns every error into one
+// line on stderr and exit status 1 (CLI.md).
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <new>
+
+#include "cli/commands.h"
+#include "runtime/core/error.h"
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);
+    CLI::App app{"r1 — DeepSeek-R1 inference runtime (chat, run, convert, quantize, bench, info)", "r1"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "r1-edge 0.1.0");
+    r1::cli::add_info(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "r1: error: %s\n", e.what());
+        return 1;
+    } catch (const r1::Error& e) {
+        std::fprintf(stderr, "r1: error: %s\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "r1: error: out of memory\n");
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "r1: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
