@@ -139,4 +139,6 @@ void add_info(CLI::App& app) {
     sub->callback([o] { run_info(*o); });
 }
 
+R1_COMMAND(80, add_info);
+
 }  // namespace r1::cli

@@ -1,5 +1,6 @@
 // `r1` entry point: builds the CLI11 app from cli/commands.h and turns every error into one
 // line on stderr and exit status 1 (CLI.md).
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -13,7 +14,10 @@ int main(int argc, char** argv) {
     CLI::App app{"r1 — DeepSeek-R1 inference runtime (chat, run, convert, quantize, bench, info)", "r1"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "r1-edge 0.1.0");
-    r1::cli::add_info(app);
+    auto commands = r1::cli::command_registry();
+    std::sort(commands.begin(), commands.end(),
+              [](const auto& a, const auto& b) { return a.order < b.order; });
+    for (const auto& c : commands) c.add(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
