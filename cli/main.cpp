@@ -8,9 +8,11 @@
 
 #include "cli/commands.h"
 #include "runtime/core/error.h"
+#include "runtime/core/sigbus_guard.h"
 
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
+    r1::install_sigbus_guard();
     CLI::App app{"r1 — DeepSeek-R1 inference runtime (chat, run, convert, quantize, bench, info)", "r1"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "r1-edge 0.1.0");

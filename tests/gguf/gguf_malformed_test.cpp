@@ -2,6 +2,7 @@
 // with a message naming the source, never a crash or an allocation the size of a lie.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/core/sigbus_guard.h"
 #include "runtime/gguf/gguf.h"
 #include "tests/gguf/malformed_cases.h"
 
@@ -107,6 +109,44 @@ TEST(GgufContainer, TypedAccessNamesKeyAndTypes) {
     } catch (const gguf::GgufError& e) {
         EXPECT_EQ(e.code(), gguf::ErrorCode::MissingKey);
     }
+}
+
+}  // namespace
+}  // namespace r1::test
+
+namespace r1::test {
+namespace {
+
+// G26: a file truncated on disk after it was mapped. Reading its tensor data raises SIGBUS;
+// the guard turns that into one line and exit status 1. Runs in a child process.
+TEST(GgufContainer, TruncatedAfterMapIsACleanExit) {
+    auto path = std::filesystem::temp_directory_path() / fmt::format("r1_gguf_g26_{}.gguf", getpid());
+    {
+        gguf::Writer w(path);
+        std::vector<int64_t> ne = {1 << 16};
+        w.add_tensor("t", GgmlType::F32, ne);
+        std::vector<uint8_t> bytes(size_t{4} << 16, 1);
+        w.write(bytes);
+        w.finish();
+    }
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        install_sigbus_guard();
+        int devnull = ::open("/dev/null", O_WRONLY);
+        dup2(devnull, STDERR_FILENO);
+        auto f = gguf::File::open(path);
+        if (truncate(path.c_str(), 64) != 0) _exit(3);
+        const auto& t = f->tensors()[0];
+        volatile uint8_t sum = 0;
+        for (uint64_t i = 0; i < t.n_bytes; i += 4096) sum = sum + t.data[i];
+        _exit(2);  // not reached: the pages past the new end are gone
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    std::filesystem::remove(path);
 }
 
 }  // namespace
