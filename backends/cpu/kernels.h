@@ -1,0 +1,91 @@
+// CPU kernels: matrix-vector products of each weight format against its activation format,
+// and SIMD activation quantization, each with a plain-loop reference (*_ref) beside it.
+// Kernels are Highway code dispatched at run time; tables (not switches) list them so tests
+// and benchmarks iterate every pair. Kernels never throw and never allocate.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "quant/types.h"
+
+namespace r1::cpu {
+
+// W (n_out, n_in) · x (n_in) -> y (n_out).
+// w: n_out rows back to back, each row_bytes(weight type, n_in) bytes;
+// x: n_in elements in the activation type (blocks); n_in a multiple of both block sizes.
+struct MatvecArgs {
+    const void* w;  // (n_out, n_in) weights
+    const void* x;  // (n_in) activations
+    float* y;       // (n_out) output
+    int64_t n_out;
+    int64_t n_in;
+};
+using MatvecFn = void (*)(const MatvecArgs&);
+
+// Quantized weights x quantized activations (activations made by quantize_<act> below).
+void matvec_q4_0_q8_0(const MatvecArgs& a);
+void matvec_q4_1_q8_1(const MatvecArgs& a);
+void matvec_q5_0_q8_0(const MatvecArgs& a);
+void matvec_q5_1_q8_1(const MatvecArgs& a);
+void matvec_q8_0_q8_0(const MatvecArgs& a);
+void matvec_q4_K_q8_K(const MatvecArgs& a);
+void matvec_q5_K_q8_K(const MatvecArgs& a);
+void matvec_q6_K_q8_K(const MatvecArgs& a);
+// Float weights x fp32 activations.
+void matvec_f32_f32(const MatvecArgs& a);
+void matvec_f16_f32(const MatvecArgs& a);
+void matvec_bf16_f32(const MatvecArgs& a);
+
+// References of the same signature: each row and x dequantized to double, dot in double.
+// This is the specification: y[i] = Σ_j dequant(W)[i][j] · dequant(x)[j].
+void matvec_q4_0_q8_0_ref(const MatvecArgs& a);
+void matvec_q4_1_q8_1_ref(const MatvecArgs& a);
+void matvec_q5_0_q8_0_ref(const MatvecArgs& a);
+void matvec_q5_1_q8_1_ref(const MatvecArgs& a);
+void matvec_q8_0_q8_0_ref(const MatvecArgs& a);
+void matvec_q4_K_q8_K_ref(const MatvecArgs& a);
+void matvec_q5_K_q8_K_ref(const MatvecArgs& a);
+void matvec_q6_K_q8_K_ref(const MatvecArgs& a);
+void matvec_f32_f32_ref(const MatvecArgs& a);
+void matvec_f16_f32_ref(const MatvecArgs& a);
+void matvec_bf16_f32_ref(const MatvecArgs& a);
+
+// Activation quantization x (n) float -> y (n / block) blocks, bit-identical to the scalar
+// quantize_row_*_ref of quant/codecs.h for finite inputs (NaN handling may differ).
+using QuantizeFn = void (*)(const float* x, void* y, int64_t n);
+void quantize_q8_0(const float* x, void* y, int64_t n);
+void quantize_q8_1(const float* x, void* y, int64_t n);
+void quantize_q8_K(const float* x, void* y, int64_t n);
+
+// One (weight type, activation type) pair. block_size: n_in must be a multiple of it.
+// rel_tol: bound on |y - y_ref| / Σ_j |w_j x_j| that the tests enforce (see table.cpp).
+struct MatvecKernel {
+    const char* name;  // "matvec_q4_K_q8_K"
+    GgmlType weight;
+    GgmlType act;
+    MatvecFn kernel;
+    MatvecFn reference;
+    int64_t block_size;
+    double rel_tol;
+};
+
+struct QuantizeKernel {
+    const char* name;  // "quantize_q8_K"
+    GgmlType type;
+    QuantizeFn kernel;
+    QuantizeFn reference;  // quant/codecs.h quantize_row_*_ref
+    int64_t block_size;
+};
+
+std::span<const MatvecKernel> matvec_kernels();
+std::span<const QuantizeKernel> quantize_kernels();
+// nullptr when the pair has no kernel.
+const MatvecKernel* find_matvec(GgmlType weight, GgmlType act);
+const QuantizeKernel* find_quantize(GgmlType act);
+
+// The kernel's rows split across the OpenMP threads in chunks of whole row groups.
+void matvec_parallel(const MatvecKernel& k, const MatvecArgs& a, int n_threads);
+
+}  // namespace r1::cpu

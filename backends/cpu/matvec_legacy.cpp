@@ -1,0 +1,160 @@
+// matvec for the 32-element legacy formats: Q4_0, Q5_0, Q8_0 against Q8_0 activations and
+// Q4_1, Q5_1 against Q8_1. Weights stay unsigned 4/5-bit; their offsets (−8, −16) are folded
+// in as p(q, a) − p(offset, a) per pair, and the Q4_1/Q5_1 minimum as m · s (s of Q8_1).
+// Four rows per pass share each activation load; one fp32 FMA per block and row.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "backends/cpu/matvec_legacy.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include <hwy/highway.h>
+
+#include <cstring>
+
+#include "backends/cpu/kernels.h"
+#include "backends/cpu/simd-inl.h"
+#include "backends/cpu/matvec_driver-inl.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace r1::cpu::HWY_NAMESPACE {
+namespace {
+
+// The 32 quants of a 4-bit block (low nibbles = elements 0..15, high = 16..31), as bytes of
+// the chunk [k, k + Lanes) of the block: qs is broadcast per 128 bits and the lanes that hold
+// elements >= 16 take the high nibble.
+HWY_INLINE V8 Nibbles(const uint8_t* qs, hn::Mask<D8> upper) {
+    const D8 d8;
+    const V8 raw = hn::LoadDup128(d8, reinterpret_cast<const int8_t*>(qs));
+    const V8 lo_mask = hn::Set(d8, 0x0F);
+    return hn::IfThenElse(upper, ShiftBytesRight<4>(raw, lo_mask), hn::And(raw, lo_mask));
+}
+
+// Lanes holding elements >= 16 of the chunk starting at element k (k is 0 or 16).
+HWY_INLINE hn::Mask<D8> UpperHalf(size_t k) { return hn::Not(hn::FirstN(D8(), 16 - k)); }
+
+// Byte j of the chunk at k gets bit (k + j) of the little-endian u32 qh, as 16 (or 0).
+alignas(32) constexpr int8_t kQhByte[32] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3};
+alignas(32) constexpr int8_t kQhBit[32] = {1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128,
+                                           1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128};
+HWY_INLINE V8 HighBits(const uint8_t* qh, size_t k) {
+    const D8 d8;
+    const hn::Repartition<uint32_t, D8> d32u;
+    uint32_t bits;
+    std::memcpy(&bits, qh, 4);
+    const V8 bytes = hn::TableLookupBytes(hn::BitCast(d8, hn::Set(d32u, bits)), hn::LoadU(d8, kQhByte + k));
+    return hn::IfThenElseZero(hn::TestBit(bytes, hn::LoadU(d8, kQhBit + k)), hn::Set(d8, 16));
+}
+
+// Σ_blocks d_w · d_a · Σ (q − offset)·a (+ m_w · s_a with kMin) for R rows.
+template <class WBlock, class ABlock, int kOffset, bool kHigh, bool kMin>
+struct Nibble {
+    using W = WBlock;
+    using A = ABlock;
+    static constexpr int64_t kBlock = 32;
+
+    template <size_t R>
+    static HWY_INLINE void Rows(const W* const* w, const A* x, int64_t nb, float* y) {
+        const D8 d8;
+        const D16 d16;
+        const D32 d32;
+        const DF32 df;
+        const size_t n = hn::Lanes(d8);
+        const V16 ones = hn::Set(d16, 1);
+        const V8 offset = hn::Set(d8, kOffset);
+        VF32 acc[R];
+        float mins[R];
+        for (size_t r = 0; r < R; ++r) {
+            acc[r] = hn::Zero(df);
+            mins[r] = 0.0f;
+        }
+        for (int64_t b = 0; b < nb; ++b) {
+            V32 s0[R], s1[R];
+            for (size_t r = 0; r < R; ++r) s0[r] = s1[r] = hn::Zero(d32);
+            for (size_t k = 0; k < 32; k += n) {
+                const V8 a = hn::LoadU(d8, x[b].qs + k);
+                const V16 pa = MulPairs(offset, a);
+                const auto upper = UpperHalf(k);
+                for (size_t r = 0; r < R; ++r) {
+                    V8 q = Nibbles(w[r][b].qs, upper);
+                    if constexpr (kHigh) q = hn::Or(q, HighBits(w[r][b].qh, k));
+                    V16 p = MulPairs(q, a);
+                    if constexpr (kOffset != 0) p = hn::Sub(p, pa);
+                    DotPairs(p, ones, s0[r], s1[r]);
+                }
+            }
+            const float da = fp16_to_fp32(x[b].d);
+            for (size_t r = 0; r < R; ++r) {
+                const float dd = fp16_to_fp32(w[r][b].d) * da;
+                acc[r] = hn::MulAdd(hn::Set(df, dd), hn::ConvertTo(df, hn::Add(s0[r], s1[r])), acc[r]);
+                if constexpr (kMin) mins[r] += fp16_to_fp32(w[r][b].m) * fp16_to_fp32(x[b].s);
+            }
+        }
+        for (size_t r = 0; r < R; ++r) y[r] = ReduceSum(acc[r]) + mins[r];
+    }
+};
+
+// Q8_0 x Q8_0: signed int8 pairs.
+struct Q8_0Kernel {
+    using W = BlockQ8_0;
+    using A = BlockQ8_0;
+    static constexpr int64_t kBlock = 32;
+
+    template <size_t R>
+    static HWY_INLINE void Rows(const W* const* w, const A* x, int64_t nb, float* y) {
+        const D8 d8;
+        const D16 d16;
+        const D32 d32;
+        const DF32 df;
+        const size_t n = hn::Lanes(d8);
+        const V16 ones = hn::Set(d16, 1);
+        VF32 acc[R];
+        for (size_t r = 0; r < R; ++r) acc[r] = hn::Zero(df);
+        for (int64_t b = 0; b < nb; ++b) {
+            V32 s0[R], s1[R];
+            for (size_t r = 0; r < R; ++r) s0[r] = s1[r] = hn::Zero(d32);
+            for (size_t k = 0; k < 32; k += n) {
+                const V8 a = hn::LoadU(d8, x[b].qs + k);
+                for (size_t r = 0; r < R; ++r) {
+                    DotPairs(MulPairsSigned(hn::LoadU(d8, w[r][b].qs + k), a), ones, s0[r], s1[r]);
+                }
+            }
+            const float da = fp16_to_fp32(x[b].d);
+            for (size_t r = 0; r < R; ++r) {
+                const float dd = fp16_to_fp32(w[r][b].d) * da;
+                acc[r] = hn::MulAdd(hn::Set(df, dd), hn::ConvertTo(df, hn::Add(s0[r], s1[r])), acc[r]);
+            }
+        }
+        for (size_t r = 0; r < R; ++r) y[r] = ReduceSum(acc[r]);
+    }
+};
+
+}  // namespace
+
+void MatvecQ4_0Q8_0(const MatvecArgs& a) { MatvecDriver<Nibble<BlockQ4_0, BlockQ8_0, 8, false, false>>(a); }
+void MatvecQ4_1Q8_1(const MatvecArgs& a) { MatvecDriver<Nibble<BlockQ4_1, BlockQ8_1, 0, false, true>>(a); }
+void MatvecQ5_0Q8_0(const MatvecArgs& a) { MatvecDriver<Nibble<BlockQ5_0, BlockQ8_0, 16, true, false>>(a); }
+void MatvecQ5_1Q8_1(const MatvecArgs& a) { MatvecDriver<Nibble<BlockQ5_1, BlockQ8_1, 0, true, true>>(a); }
+void MatvecQ8_0Q8_0(const MatvecArgs& a) { MatvecDriver<Q8_0Kernel>(a); }
+
+}  // namespace r1::cpu::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace r1::cpu {
+
+HWY_EXPORT(MatvecQ4_0Q8_0);
+HWY_EXPORT(MatvecQ4_1Q8_1);
+HWY_EXPORT(MatvecQ5_0Q8_0);
+HWY_EXPORT(MatvecQ5_1Q8_1);
+HWY_EXPORT(MatvecQ8_0Q8_0);
+
+void matvec_q4_0_q8_0(const MatvecArgs& a) { HWY_DYNAMIC_DISPATCH(MatvecQ4_0Q8_0)(a); }
+void matvec_q4_1_q8_1(const MatvecArgs& a) { HWY_DYNAMIC_DISPATCH(MatvecQ4_1Q8_1)(a); }
+void matvec_q5_0_q8_0(const MatvecArgs& a) { HWY_DYNAMIC_DISPATCH(MatvecQ5_0Q8_0)(a); }
+void matvec_q5_1_q8_1(const MatvecArgs& a) { HWY_DYNAMIC_DISPATCH(MatvecQ5_1Q8_1)(a); }
+void matvec_q8_0_q8_0(const MatvecArgs& a) { HWY_DYNAMIC_DISPATCH(MatvecQ8_0Q8_0)(a); }
+
+}  // namespace r1::cpu
+#endif

@@ -1,0 +1,44 @@
+// Plain-loop references of the matvec kernels: every weight row and the activations are
+// dequantized with quant/'s scalar codecs and dotted in double. They allocate (row buffers)
+// and are for tests and benchmark validation only.
+#include <vector>
+
+#include "backends/cpu/kernels.h"
+#include "quant/codecs.h"
+#include "runtime/core/error.h"
+
+namespace r1::cpu {
+namespace {
+
+// W (n_out, n_in) · x (n_in) -> y (n_out), W and x dequantized from types wt and at.
+void matvec_dequant_ref(GgmlType wt, GgmlType at, const MatvecArgs& a) {
+    const Codec* wc = codec(wt);
+    const Codec* ac = codec(at);
+    R1_CHECK(wc != nullptr && ac != nullptr);
+    const size_t n_in = static_cast<size_t>(a.n_in);
+    std::vector<float> x(n_in), w(n_in);
+    ac->dequantize_row(a.x, x.data(), a.n_in);
+    const size_t rb = row_bytes(wt, n_in);
+    for (int64_t r = 0; r < a.n_out; ++r) {
+        wc->dequantize_row(static_cast<const uint8_t*>(a.w) + static_cast<size_t>(r) * rb, w.data(), a.n_in);
+        double sum = 0.0;
+        for (size_t j = 0; j < n_in; ++j) sum += static_cast<double>(w[j]) * static_cast<double>(x[j]);
+        a.y[r] = static_cast<float>(sum);
+    }
+}
+
+}  // namespace
+
+void matvec_q4_0_q8_0_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::Q4_0, GgmlType::Q8_0, a); }
+void matvec_q4_1_q8_1_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::Q4_1, GgmlType::Q8_1, a); }
+void matvec_q5_0_q8_0_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::Q5_0, GgmlType::Q8_0, a); }
+void matvec_q5_1_q8_1_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::Q5_1, GgmlType::Q8_1, a); }
+void matvec_q8_0_q8_0_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::Q8_0, GgmlType::Q8_0, a); }
+void matvec_q4_K_q8_K_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::Q4_K, GgmlType::Q8_K, a); }
+void matvec_q5_K_q8_K_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::Q5_K, GgmlType::Q8_K, a); }
+void matvec_q6_K_q8_K_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::Q6_K, GgmlType::Q8_K, a); }
+void matvec_f32_f32_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::F32, GgmlType::F32, a); }
+void matvec_f16_f32_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::F16, GgmlType::F32, a); }
+void matvec_bf16_f32_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::BF16, GgmlType::F32, a); }
+
+}  // namespace r1::cpu

@@ -1,0 +1,85 @@
+// The kernel tables: (weight type, activation type) -> kernel, reference, block size and the
+// error bound the tests enforce; activation type -> SIMD quantizer and scalar reference.
+// Also the OpenMP row split shared by callers and benchmarks.
+#include <algorithm>
+
+#include <omp.h>
+
+#include "backends/cpu/kernels.h"
+#include "quant/codecs.h"
+
+namespace r1::cpu {
+namespace {
+
+using T = GgmlType;
+
+// rel_tol bounds |y − y_ref| / Σ_j |w_j · x_j|. Integer block sums are exact; what remains is
+// fp32 rounding of the per-block scale products and of the accumulation (1e-5 covers rows of
+// ~10^4 elements). Q8_1 pairs add the fp16 rounding of s = d·Σq (2^-11 relative on the
+// minimum's term), so they get 2e-3.
+constexpr double kFp32Tol = 1e-5;
+constexpr double kQ8_1Tol = 2e-3;
+
+constexpr MatvecKernel kMatvec[] = {
+    {"matvec_q4_0_q8_0", T::Q4_0, T::Q8_0, matvec_q4_0_q8_0, matvec_q4_0_q8_0_ref, 32, kFp32Tol},
+    {"matvec_q4_1_q8_1", T::Q4_1, T::Q8_1, matvec_q4_1_q8_1, matvec_q4_1_q8_1_ref, 32, kQ8_1Tol},
+    {"matvec_q5_0_q8_0", T::Q5_0, T::Q8_0, matvec_q5_0_q8_0, matvec_q5_0_q8_0_ref, 32, kFp32Tol},
+    {"matvec_q5_1_q8_1", T::Q5_1, T::Q8_1, matvec_q5_1_q8_1, matvec_q5_1_q8_1_ref, 32, kQ8_1Tol},
+    {"matvec_q8_0_q8_0", T::Q8_0, T::Q8_0, matvec_q8_0_q8_0, matvec_q8_0_q8_0_ref, 32, kFp32Tol},
+    {"matvec_q4_K_q8_K", T::Q4_K, T::Q8_K, matvec_q4_K_q8_K, matvec_q4_K_q8_K_ref, 256, kFp32Tol},
+    {"matvec_q5_K_q8_K", T::Q5_K, T::Q8_K, matvec_q5_K_q8_K, matvec_q5_K_q8_K_ref, 256, kFp32Tol},
+    {"matvec_q6_K_q8_K", T::Q6_K, T::Q8_K, matvec_q6_K_q8_K, matvec_q6_K_q8_K_ref, 256, kFp32Tol},
+    {"matvec_f32_f32", T::F32, T::F32, matvec_f32_f32, matvec_f32_f32_ref, 1, kFp32Tol},
+    {"matvec_f16_f32", T::F16, T::F32, matvec_f16_f32, matvec_f16_f32_ref, 1, kFp32Tol},
+    {"matvec_bf16_f32", T::BF16, T::F32, matvec_bf16_f32, matvec_bf16_f32_ref, 1, kFp32Tol},
+};
+
+void q8_0_ref(const float* x, void* y, int64_t n) { quantize_row_q8_0_ref(x, static_cast<BlockQ8_0*>(y), n); }
+void q8_1_ref(const float* x, void* y, int64_t n) { quantize_row_q8_1_ref(x, static_cast<BlockQ8_1*>(y), n); }
+void q8_K_ref(const float* x, void* y, int64_t n) { quantize_row_q8_K_ref(x, static_cast<BlockQ8_K*>(y), n); }
+
+constexpr QuantizeKernel kQuantize[] = {
+    {"quantize_q8_0", T::Q8_0, quantize_q8_0, q8_0_ref, 32},
+    {"quantize_q8_1", T::Q8_1, quantize_q8_1, q8_1_ref, 32},
+    {"quantize_q8_K", T::Q8_K, quantize_q8_K, q8_K_ref, 256},
+};
+
+}  // namespace
+
+std::span<const MatvecKernel> matvec_kernels() { return kMatvec; }
+std::span<const QuantizeKernel> quantize_kernels() { return kQuantize; }
+
+const MatvecKernel* find_matvec(GgmlType weight, GgmlType act) {
+    for (const MatvecKernel& k : kMatvec) {
+        if (k.weight == weight && k.act == act) return &k;
+    }
+    return nullptr;
+}
+
+const QuantizeKernel* find_quantize(GgmlType act) {
+    for (const QuantizeKernel& k : kQuantize) {
+        if (k.type == act) return &k;
+    }
+    return nullptr;
+}
+
+void matvec_parallel(const MatvecKernel& k, const MatvecArgs& a, int n_threads) {
+    const size_t rb = row_bytes(k.weight, static_cast<uint64_t>(a.n_in));
+    // Row ranges in multiples of 4 (the kernels' row group), one contiguous range per thread.
+    const int64_t groups = (a.n_out + 3) / 4;
+#pragma omp parallel num_threads(n_threads)
+    {
+        const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int64_t r0 = std::min(a.n_out, groups * t / nt * 4);
+        const int64_t r1 = std::min(a.n_out, groups * (t + 1) / nt * 4);
+        if (r1 > r0) {
+            k.kernel({.w = static_cast<const uint8_t*>(a.w) + static_cast<size_t>(r0) * rb,
+                      .x = a.x,
+                      .y = a.y + r0,
+                      .n_out = r1 - r0,
+                      .n_in = a.n_in});
+        }
+    }
+}
+
+}  // namespace r1::cpu
