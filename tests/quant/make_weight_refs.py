@@ -30,7 +30,66 @@ sys.path.insert(0, os.path.join(FIXTURES, "tools"))
 import ggml_quants  # noqa: E402
 
 MODELS = ["tiny-r1-qwen2", "tiny-r1-llama", "tiny-r1-moe"]
-TYPES = ["Q8_0", "Q6_K", "Q5_0", "Q4_1", "Q4_0", "Q4_K", "F16", "BF16"]
+TYPES = ["Q8_0", "Q6_K", "Q5_0", "Q4_1", "Q4_0", "Q4_K", "F16", "BF16", "Q5_1", "Q5_K"]
+
+
+# Q5_1 and Q5_K are not in ggml_quants.py; these extensions reuse its helpers and its
+# make_qkx2 (checked there against llama.cpp through Q4_K) with ggml's Q5 parameters
+# (GGUF.md §2.8, §2.10): an independent, vectorized implementation of the same reference.
+def _q5_1(x):
+    F32 = ggml_quants.F32
+    mn, mx = x.min(axis=1), x.max(axis=1)
+    d = ((mx - mn) / F32(31)).astype(F32)
+    with np.errstate(divide="ignore"):
+        idv = np.where(d != 0, F32(1) / d, F32(0)).astype(F32)
+    v = ((x - mn[:, None]).astype(F32) * idv[:, None]).astype(F32)
+    q = (ggml_quants.c_trunc(v + F32(0.5)) & 0xFF).astype(np.int64)
+    qh = (((q >> 4) & 1) << np.arange(32, dtype=np.int64)).sum(axis=1).astype("<u4")
+    return np.concatenate([ggml_quants._u16_bytes(ggml_quants.fp16_bits(d)),
+                           ggml_quants._u16_bytes(ggml_quants.fp16_bits(mn)),
+                           qh.view(np.uint8).reshape(-1, 4), ggml_quants._nibbles(q, 16)], axis=1)
+
+
+def _q5_k(x):
+    F32, nearest_int, seq_sum = ggml_quants.F32, ggml_quants.nearest_int, ggml_quants.seq_sum
+    nb = x.shape[0]
+    xs = x.reshape(nb * 8, 32).T.astype(F32)
+    sum_x2 = seq_sum((xs * xs).astype(F32))
+    av_x = np.sqrt((sum_x2 / F32(32)).astype(F32)).astype(F32)
+    w = (av_x[None, :] + np.abs(xs)).astype(F32)
+    scales, mins, L = ggml_quants.make_qkx2(xs, w, 31, -0.5, 0.1, 15)
+    scales, mins = scales.reshape(nb, 8), mins.reshape(nb, 8)
+    L = L.T.reshape(nb, 8, 32)
+    max_scale = np.maximum(scales.max(axis=1), F32(0))
+    max_min = np.maximum(mins.max(axis=1), F32(0))
+    with np.errstate(divide="ignore"):
+        inv_scale = np.where(max_scale > 0, F32(63) / max_scale, F32(0)).astype(F32)
+        inv_min = np.where(max_min > 0, F32(63) / max_min, F32(0)).astype(F32)
+    ls = np.minimum(63, nearest_int(inv_scale[:, None] * scales) & 0xFF)
+    lm = np.minimum(63, nearest_int(inv_min[:, None] * mins) & 0xFF)
+    sc = np.zeros((nb, 12), dtype=np.int64)
+    sc[:, 0:4] = ls[:, 0:4] | ((ls[:, 4:8] >> 4) << 6)
+    sc[:, 4:8] = lm[:, 0:4] | ((lm[:, 4:8] >> 4) << 6)
+    sc[:, 8:12] = (ls[:, 4:8] & 0xF) | ((lm[:, 4:8] & 0xF) << 4)
+    d16 = ggml_quants.fp16_bits((max_scale / F32(63)).astype(F32))
+    dmin16 = ggml_quants.fp16_bits((max_min / F32(63)).astype(F32))
+    d = (ggml_quants.fp16_value(d16)[:, None] * ls.astype(F32)).astype(F32)
+    dm = (ggml_quants.fp16_value(dmin16)[:, None] * lm.astype(F32)).astype(F32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lq = np.clip(nearest_int(((x.reshape(nb, 8, 32) + dm[:, :, None]).astype(F32)
+                                  / d[:, :, None]).astype(F32)), 0, 31)
+    L = np.where((d != 0)[:, :, None], lq, L).reshape(nb, 4, 64)  # chunk c: elements 64c..
+    lo, hi = L[:, :, :32], L[:, :, 32:]
+    qs = ((lo & 0xF) | ((hi & 0xF) << 4)).astype(np.uint8).reshape(nb, 128)
+    shifts = 2 * np.arange(4)[None, :, None]
+    qh = (((lo >> 4) << shifts) | ((hi >> 4) << (shifts + 1))).sum(axis=1).astype(np.uint8)  # [nb, 32]
+    return np.concatenate([ggml_quants._u16_bytes(d16), ggml_quants._u16_bytes(dmin16),
+                           sc.astype(np.uint8), qh, qs], axis=1)
+
+
+ggml_quants.BLOCK.update({"Q5_1": (32, 24), "Q5_K": (256, 176)})
+ggml_quants._QUANT.update({"Q5_1": _q5_1, "Q5_K": _q5_k})
+ggml_quants.FALLBACK["Q5_K"] = "Q5_1"
 
 
 def read_safetensors(path):
@@ -93,6 +152,9 @@ def encode(qtype, rows):
 
 def main():
     ggml_quants.check_test_vectors()
+    x = ggml_quants.test_row()
+    print("Q5_K of the GGUF.md 2.13 row: fnv1a64", fnv1a64(ggml_quants.quantize("Q5_K", x[None, :]).tobytes()),
+          "(GGUF.md states 1791c52478ff5236)", file=sys.stderr)
     out = {"what": "FNV-1a-64 of each weight matrix's GGUF bytes per type; see "
                    "tests/quant/make_weight_refs.py", "models": {}}
     for m in MODELS:
