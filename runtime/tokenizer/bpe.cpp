@@ -1,0 +1,174 @@
+// Byte-level BPE ("gpt2", GGUF.md §6.1-6.4): NFC (Qwen2 family), regex pre-tokenization,
+// bytes as GPT-2 unicode stand-ins, then merges by rank with a heap (ties: leftmost), so a
+// 1 MB single piece costs O(n log n), not O(n^2). Symbols are token ids throughout.
+#include <algorithm>
+#include <functional>
+
+#include "runtime/tokenizer/pretokenize.h"
+#include "runtime/tokenizer/tokenizer_impl.h"
+#include "runtime/tokenizer/unicode.h"
+
+namespace r1::tokenizer {
+
+namespace {
+
+struct Merge {
+    int32_t rank;
+    int32_t result;
+};
+
+inline uint64_t pair_key(int32_t a, int32_t b) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+}
+
+struct Candidate {
+    int32_t rank;
+    int32_t left;  // symbol index (= byte position: orders candidates left to right)
+    int32_t left_id, right_id, result;
+    bool operator>(const Candidate& o) const {
+        return rank != o.rank ? rank > o.rank : left > o.left;
+    }
+};
+
+struct Symbol {
+    int32_t id;
+    int32_t prev, next;  // -1 at the ends
+};
+
+class BpeTokenizer final : public Tokenizer {
+public:
+    explicit BpeTokenizer(Vocab v) : Tokenizer(std::move(v)), pre_(vocab_.pre) {
+        const auto& b2u = byte_to_unicode();
+        for (int b = 0; b < 256; ++b) {
+            int32_t id = token_id(b2u[static_cast<size_t>(b)]);
+            if (id < 0)
+                throw TokenizerError(ErrorCode::VocabIncomplete,
+                                     fmt::format("tokenizer: byte-level vocabulary has no token for "
+                                                 "byte 0x{:02X} ('{}')", b, b2u[static_cast<size_t>(b)]));
+            byte_token_[static_cast<size_t>(b)] = id;
+        }
+        merges_.reserve(vocab_.merges.size());
+        std::string joined;
+        for (size_t r = 0; r < vocab_.merges.size(); ++r) {
+            const std::string& m = vocab_.merges[r];
+            size_t sp = m.size() > 1 ? m.find(' ', 1) : std::string::npos;
+            auto bad = [&](const std::string& why) {
+                return TokenizerError(ErrorCode::Merge,
+                                      fmt::format("tokenizer: merge {} '{}': {}", r, m, why));
+            };
+            if (sp == std::string::npos) throw bad("no space separating the two tokens");
+            std::string_view left(m.data(), sp), right(m.data() + sp + 1, m.size() - sp - 1);
+            if (right.empty() || right.find(' ') != std::string_view::npos)
+                throw bad("expected exactly two tokens separated by one space");
+            int32_t a = token_id(left), b = token_id(right);
+            if (a < 0) throw bad(fmt::format("'{}' is not in the vocabulary", left));
+            if (b < 0) throw bad(fmt::format("'{}' is not in the vocabulary", right));
+            joined.assign(left).append(right);
+            int32_t c = token_id(joined);
+            if (c < 0) throw bad(fmt::format("the merged token '{}' is not in the vocabulary", joined));
+            merges_.emplace(pair_key(a, b), Merge{static_cast<int32_t>(r), c});  // first rank wins
+        }
+    }
+
+private:
+    struct Scratch {
+        std::vector<Symbol> syms;
+        std::vector<Candidate> heap;
+        std::vector<Span> pieces;
+        std::string mapped;
+        std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;  // -> ids range
+        std::vector<int32_t> cache_ids;
+    };
+    static constexpr size_t kCacheMaxPiece = 64;
+
+    void encode_fragment(std::string_view fragment, std::vector<int32_t>& out) const override {
+        std::string normalized;
+        std::string_view text = fragment;
+        if (pre_.nfc()) {
+            normalized = nfc(fragment);
+            text = normalized;
+        }
+        Scratch s;
+        pre_.split(text, s.pieces);
+        for (const Span& p : s.pieces) {
+            std::string_view piece = text.substr(p.begin, p.size);
+            if (piece.size() <= kCacheMaxPiece) {
+                auto it = s.cache.find(piece);
+                if (it != s.cache.end()) {
+                    auto [b, e] = it->second;
+                    out.insert(out.end(), s.cache_ids.begin() + b, s.cache_ids.begin() + e);
+                    continue;
+                }
+                auto b = static_cast<uint32_t>(s.cache_ids.size());
+                encode_piece(piece, s, s.cache_ids);
+                auto e = static_cast<uint32_t>(s.cache_ids.size());
+                s.cache.emplace(piece, std::make_pair(b, e));
+                out.insert(out.end(), s.cache_ids.begin() + b, s.cache_ids.begin() + e);
+            } else {
+                encode_piece(piece, s, out);
+            }
+        }
+    }
+
+    void encode_piece(std::string_view piece, Scratch& s, std::vector<int32_t>& out) const {
+        const auto n = static_cast<int32_t>(piece.size());
+        if (n == 1) {
+            out.push_back(byte_token_[static_cast<unsigned char>(piece[0])]);
+            return;
+        }
+        if (pre_.ignore_merges()) {  // Llama-3: a piece that is a token is emitted as is
+            s.mapped.clear();
+            for (char c : piece) s.mapped += byte_to_unicode()[static_cast<unsigned char>(c)];
+            int32_t id = token_id(s.mapped);
+            if (id >= 0) {
+                out.push_back(id);
+                return;
+            }
+        }
+        auto& syms = s.syms;
+        syms.resize(static_cast<size_t>(n));
+        for (int32_t i = 0; i < n; ++i)
+            syms[static_cast<size_t>(i)] = {byte_token_[static_cast<unsigned char>(piece[static_cast<size_t>(i)])],
+                                            i - 1, i + 1 < n ? i + 1 : -1};
+        auto& heap = s.heap;
+        heap.clear();
+        auto cmp = std::greater<Candidate>();
+        auto push = [&](int32_t left) {
+            if (left < 0) return;
+            int32_t right = syms[static_cast<size_t>(left)].next;
+            if (right < 0) return;
+            int32_t a = syms[static_cast<size_t>(left)].id, b = syms[static_cast<size_t>(right)].id;
+            auto it = merges_.find(pair_key(a, b));
+            if (it == merges_.end()) return;
+            heap.push_back({it->second.rank, left, a, b, it->second.result});
+            std::push_heap(heap.begin(), heap.end(), cmp);
+        };
+        for (int32_t i = 0; i + 1 < n; ++i) push(i);
+        while (!heap.empty()) {
+            std::pop_heap(heap.begin(), heap.end(), cmp);
+            Candidate c = heap.back();
+            heap.pop_back();
+            Symbol& l = syms[static_cast<size_t>(c.left)];
+            if (l.id != c.left_id || l.next < 0) continue;  // stale
+            Symbol& r = syms[static_cast<size_t>(l.next)];
+            if (r.id != c.right_id) continue;
+            l.id = c.result;
+            l.next = r.next;
+            if (r.next >= 0) syms[static_cast<size_t>(r.next)].prev = c.left;
+            r.id = -1;
+            push(l.prev);
+            push(c.left);
+        }
+        for (int32_t i = 0; i >= 0; i = syms[static_cast<size_t>(i)].next) out.push_back(syms[static_cast<size_t>(i)].id);
+    }
+
+    PreTokenizer pre_;
+    std::array<int32_t, 256> byte_token_{};
+    std::unordered_map<uint64_t, Merge> merges_;
+};
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> make_bpe_tokenizer(Vocab v) { return std::make_unique<BpeTokenizer>(std::move(v)); }
+
+}  // namespace r1::tokenizer
