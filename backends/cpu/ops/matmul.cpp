@@ -1,0 +1,80 @@
+// Matrix products on weights of any type with a row codec, and embedding lookup.
+// The reference dequantizes each row and takes a sequential float32 dot product; the
+// threaded op dequantizes tiles of rows once per batch and splits tiles across threads.
+// TODO(#7): switch to the SIMD matvec table of backends/cpu when it lands.
+#include <algorithm>
+#include <vector>
+
+#include "backends/cpu/ops/ops.h"
+#include "quant/types.h"
+#include "runtime/core/error.h"
+
+namespace r1::cpu {
+namespace {
+
+constexpr int64_t kTileRows = 16;  // weight rows dequantized together, reused by every token
+
+// Sum of a[i]·b[i] with eight interleaved float32 partial sums (vectorisable, fixed order).
+float dot8(const float* a, const float* b, int64_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; ++k) acc[k] += a[i + k] * b[i + k];
+    for (; i < n; ++i) acc[i & 7] += a[i] * b[i];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+const uint8_t* row_ptr(const WeightView& w, int64_t r) {
+    return static_cast<const uint8_t*>(w.data) + size_t(r) * row_bytes(w.type, uint64_t(w.n_in));
+}
+
+}  // namespace
+
+void matmul_ref(const WeightView& w, const float* x, int64_t n_tokens, float* y) {
+    std::vector<float> row(size_t(w.n_in));
+    for (int64_t r = 0; r < w.n_out; ++r) {
+        R1_CHECK(dequantize_row(w.type, row_ptr(w, r), row.data(), w.n_in));
+        for (int64_t t = 0; t < n_tokens; ++t) {
+            const float* xt = x + t * w.n_in;
+            float s = 0;
+            for (int64_t i = 0; i < w.n_in; ++i) s += row[size_t(i)] * xt[i];
+            y[t * w.n_out + r] = s;
+        }
+    }
+}
+
+void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, int n_threads) {
+    const int64_t n_tiles = (w.n_out + kTileRows - 1) / kTileRows;
+    const bool is_f32 = w.type == GgmlType::F32;
+#pragma omp parallel num_threads(n_threads)
+    {
+        std::vector<float> tile(is_f32 ? 0 : size_t(kTileRows * w.n_in));
+#pragma omp for schedule(static)
+        for (int64_t ti = 0; ti < n_tiles; ++ti) {
+            const int64_t r0 = ti * kTileRows;
+            const int64_t nr = std::min(kTileRows, w.n_out - r0);
+            const float* rows;
+            if (is_f32) {
+                rows = reinterpret_cast<const float*>(row_ptr(w, r0));
+            } else {
+                for (int64_t r = 0; r < nr; ++r)
+                    R1_CHECK(dequantize_row(w.type, row_ptr(w, r0 + r), tile.data() + r * w.n_in, w.n_in));
+                rows = tile.data();
+            }
+            for (int64_t t = 0; t < n_tokens; ++t) {
+                const float* xt = x + t * w.n_in;
+                float* yt = y + t * w.n_out + r0;
+                for (int64_t r = 0; r < nr; ++r) yt[r] = dot8(rows + r * w.n_in, xt, w.n_in);
+            }
+        }
+    }
+}
+
+void embed(const WeightView& table, std::span<const int32_t> ids, float* y, int n_threads) {
+    const int64_t n = int64_t(ids.size());
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+    for (int64_t t = 0; t < n; ++t)
+        R1_CHECK(dequantize_row(table.type, row_ptr(table, ids[size_t(t)]), y + t * table.n_in, table.n_in));
+}
+
+}  // namespace r1::cpu

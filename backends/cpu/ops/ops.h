@@ -1,0 +1,50 @@
+// The CPU backend's ops. Each op family has a plain-loop reference `<op>_ref` (one thread,
+// the specification, what the tests use as the oracle) and the op the backend runs, which
+// splits whole rows, tokens or heads across OpenMP threads and gives bit-identical results
+// for any thread count (no reduction is ever split between threads).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "backends/backend.h"
+
+namespace r1::cpu {
+
+// ---- dequant.cpp ----
+// out (n) = row of n elements of `type` as float32; false if the type has no codec here.
+bool dequantize_row(GgmlType type, const void* row, float* out, int64_t n);
+bool can_dequantize(GgmlType type);
+float f16_to_f32(uint16_t h);
+uint16_t f32_to_f16(float f);  // round to nearest even, like _cvtss_sh / ggml
+float bf16_to_f32(uint16_t h);
+
+// ---- matmul.cpp ----
+// y (n_tokens, W.n_out) = x (n_tokens, W.n_in) · Wᵀ: each weight row dequantized to float32,
+// then a sequential float32 dot product.
+void matmul_ref(const WeightView& w, const float* x, int64_t n_tokens, float* y);
+// Same result layout; rows of W split across threads, tiles of rows dequantized once per batch.
+void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, int n_threads);
+// y (ids.size(), W.n_in) = rows `ids` of W, dequantized.
+void embed(const WeightView& table, std::span<const int32_t> ids, float* y, int n_threads);
+
+// ---- norm.cpp ----
+void rms_norm_ref(const RmsNormArgs& a);
+void rms_norm(const RmsNormArgs& a, int n_threads);
+
+// ---- rope.cpp ----
+void rope_ref(const RopeArgs& a);
+void rope(const RopeArgs& a, int n_threads);
+
+// ---- attention.cpp ----
+void attention_ref(const AttentionArgs& a);
+void attention(const AttentionArgs& a, int n_threads);
+
+// ---- elementwise.cpp ----
+void glu(const float* gate, const float* up, float* y, int64_t n, int n_threads);
+void add(float* y, const float* x, int64_t n, int n_threads);
+void add_bias(float* y, const float* bias, int64_t n_rows, int64_t n, int n_threads);
+void softmax(float* x, int64_t n_rows, int64_t n, int n_threads);
+int32_t argmax(const float* x, int64_t n);
+
+}  // namespace r1::cpu

@@ -1,0 +1,152 @@
+// HParams and TensorLoader: every key typed and bounded, every tensor shape and type checked
+// before a kernel sees it, each error naming the file, key or tensor and what is wrong.
+#include "runtime/model/loader.h"
+
+#include <bit>
+#include <cmath>
+#include <cstdio>
+
+#include "runtime/core/error.h"
+
+namespace r1 {
+namespace {
+
+std::string shape_str(const gguf::TensorInfo& t) {
+    std::string s = "(";
+    for (uint32_t d = t.n_dims; d-- > 0;) s += fmt::format("{}{}", t.ne[d], d ? ", " : "");
+    return s + ")";
+}
+
+bool is_integer(gguf::ValueType t) {
+    using VT = gguf::ValueType;
+    return t == VT::U8 || t == VT::I8 || t == VT::U16 || t == VT::I16 || t == VT::U32 || t == VT::I32 ||
+           t == VT::U64 || t == VT::I64;
+}
+
+}  // namespace
+
+int64_t HParams::as_count(const std::string& key, const gguf::Value& v) const {
+    if (v.type() == gguf::ValueType::ARRAY) {
+        const auto& a = std::get<gguf::Array>(v.v);
+        if (!is_integer(a.elem_type))
+            fail("{}: key '{}': expected an integer, got an array of {}", f_.source(), key,
+                 gguf::value_type_name(a.elem_type));
+        if (int64_t(a.items.size()) != n_layer_)
+            fail("{}: key '{}': per-layer array has {} values, block_count is {}", f_.source(), key,
+                 a.items.size(), n_layer_);
+        int64_t first = 0;
+        for (size_t i = 0; i < a.items.size(); ++i) {
+            const int64_t x = as_count(key, a.items[i]);
+            if (i == 0) first = x;
+            else if (x != first)
+                fail("{}: key '{}': different values per layer are not supported", f_.source(), key);
+        }
+        return first;
+    }
+    return std::visit(
+        [&](const auto& x) -> int64_t {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+                if constexpr (std::is_same_v<T, uint64_t>)
+                    if (x > uint64_t(INT64_MAX)) fail("{}: key '{}': value {} is too large", f_.source(), key, x);
+                return int64_t(x);
+            } else {
+                fail("{}: key '{}': expected an integer, got {}", f_.source(), key, gguf::value_type_name(v.type()));
+            }
+        },
+        v.v);
+}
+
+std::optional<int64_t> HParams::count_opt(std::string_view key, int64_t min, int64_t max) const {
+    const std::string k = full(key);
+    const gguf::Value* v = f_.find(k);
+    if (!v) return std::nullopt;
+    const int64_t x = as_count(k, *v);
+    if (x < min || x > max) fail("{}: key '{}' = {} is out of range [{}, {}]", f_.source(), k, x, min, max);
+    return x;
+}
+
+int64_t HParams::count(std::string_view key, int64_t min, int64_t max) const {
+    auto x = count_opt(key, min, max);
+    if (!x) fail("{}: missing key '{}'", f_.source(), full(key));
+    return *x;
+}
+
+std::optional<float> HParams::real_opt(std::string_view key, float min, float max) const {
+    const std::string k = full(key);
+    const gguf::Value* v = f_.find(k);
+    if (!v) return std::nullopt;
+    double x;
+    if (v->type() == gguf::ValueType::F32) x = std::get<float>(v->v);
+    else if (v->type() == gguf::ValueType::F64) x = std::get<double>(v->v);
+    else fail("{}: key '{}': expected a float, got {}", f_.source(), k, gguf::value_type_name(v->type()));
+    if (!std::isfinite(x) || x < min || x > max)
+        fail("{}: key '{}' = {} is out of range [{}, {}]", f_.source(), k, x, min, max);
+    return float(x);
+}
+
+float HParams::real(std::string_view key, float min, float max) const {
+    auto x = real_opt(key, min, max);
+    if (!x) fail("{}: missing key '{}'", f_.source(), full(key));
+    return *x;
+}
+
+std::optional<std::string> HParams::string_opt(std::string_view key) const {
+    const std::string k = full(key);
+    if (!f_.has(k)) return std::nullopt;
+    return f_.get<std::string>(k);
+}
+
+const gguf::TensorInfo& TensorLoader::find(const std::string& name) {
+    const gguf::TensorInfo* t = f_.find_tensor(name);
+    if (!t) fail("{}: missing tensor '{}'", f_.source(), name);
+    used_.insert(name);
+    return *t;
+}
+
+WeightView TensorLoader::matrix(const std::string& name, int64_t n_out, int64_t n_in) {
+    const gguf::TensorInfo& t = find(name);
+    if (t.n_dims != 2 || t.ne[0] != n_in || t.ne[1] != n_out)
+        fail("{}: tensor '{}': expected shape ({}, {}), got {}", f_.source(), name, n_out, n_in, shape_str(t));
+    if (!backend_.supports(Op::Matmul, t.type))
+        fail("{}: tensor '{}': type {} is not supported by the {} backend", f_.source(), name,
+             type_traits(t.type).name, backend_.name());
+    return {.type = t.type, .n_out = n_out, .n_in = n_in, .data = t.data};
+}
+
+const float* TensorLoader::vector(const std::string& name, int64_t n) {
+    const gguf::TensorInfo& t = find(name);
+    if (t.n_dims != 1 || t.ne[0] != n)
+        fail("{}: tensor '{}': expected shape ({}), got {}", f_.source(), name, n, shape_str(t));
+    if (t.type == GgmlType::F32) return reinterpret_cast<const float*>(t.data);
+    if (t.type != GgmlType::F16 && t.type != GgmlType::BF16)
+        fail("{}: tensor '{}': expected f32, f16 or bf16, got {}", f_.source(), name, type_traits(t.type).name);
+    std::vector<float> out(static_cast<size_t>(n));
+    const auto* h = reinterpret_cast<const uint16_t*>(t.data);
+    for (int64_t i = 0; i < n; ++i) {
+        if (t.type == GgmlType::BF16) {
+            out[size_t(i)] = std::bit_cast<float>(uint32_t(h[i]) << 16);
+        } else {
+            // F16 -> F32 through the exact widening of a half (normal, subnormal, inf/nan).
+            const uint32_t s = uint32_t(h[i] & 0x8000) << 16, e = (h[i] >> 10) & 0x1f, m = h[i] & 0x3ff;
+            float v = e == 0 ? std::ldexp(float(m), -24) : e == 31 ? (m ? NAN : INFINITY) : std::ldexp(float(m | 0x400), int(e) - 25);
+            out[size_t(i)] = s ? -v : v;
+        }
+    }
+    owned_.push_back(std::move(out));
+    return owned_.back().data();
+}
+
+void TensorLoader::warn_unused() const {
+    size_t n = 0;
+    std::string first;
+    for (const auto& t : f_.tensors())
+        if (!used_.count(t.name)) {
+            if (n++ == 0) first = t.name;
+        }
+    if (n)
+        std::fprintf(stderr, "r1: warning: %s: %zu tensor(s) not used by the model (first: %s)\n",
+                     f_.source().c_str(), n, first.c_str());
+}
+
+}  // namespace r1
