@@ -2,10 +2,10 @@
 // before a kernel sees it, each error naming the file, key or tensor and what is wrong.
 #include "runtime/model/loader.h"
 
-#include <bit>
 #include <cmath>
 #include <cstdio>
 
+#include "quant/fp16.h"
 #include "runtime/core/error.h"
 
 namespace r1 {
@@ -123,16 +123,8 @@ const float* TensorLoader::vector(const std::string& name, int64_t n) {
         fail("{}: tensor '{}': expected f32, f16 or bf16, got {}", f_.source(), name, type_traits(t.type).name);
     std::vector<float> out(static_cast<size_t>(n));
     const auto* h = reinterpret_cast<const uint16_t*>(t.data);
-    for (int64_t i = 0; i < n; ++i) {
-        if (t.type == GgmlType::BF16) {
-            out[size_t(i)] = std::bit_cast<float>(uint32_t(h[i]) << 16);
-        } else {
-            // F16 -> F32 through the exact widening of a half (normal, subnormal, inf/nan).
-            const uint32_t s = uint32_t(h[i] & 0x8000) << 16, e = (h[i] >> 10) & 0x1f, m = h[i] & 0x3ff;
-            float v = e == 0 ? std::ldexp(float(m), -24) : e == 31 ? (m ? NAN : INFINITY) : std::ldexp(float(m | 0x400), int(e) - 25);
-            out[size_t(i)] = s ? -v : v;
-        }
-    }
+    for (int64_t i = 0; i < n; ++i)
+        out[size_t(i)] = t.type == GgmlType::BF16 ? bf16_to_fp32(h[i]) : fp16_to_fp32(h[i]);
     owned_.push_back(std::move(out));
     return owned_.back().data();
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backends/cpu/ops/ops.h"
+#include "quant/fp16.h"
 #include "runtime/core/error.h"
 
 namespace r1::cpu {
@@ -19,7 +20,7 @@ void store_row(const AttentionArgs& a, void* base, int32_t pos, int32_t g, const
     const size_t idx = (size_t(pos) * size_t(a.n_head_kv) + size_t(g)) * size_t(a.head_dim);
     if (a.cache.type == GgmlType::F16) {
         auto* dst = static_cast<uint16_t*>(base) + idx;
-        for (int32_t d = 0; d < a.head_dim; ++d) dst[d] = f32_to_f16(src[d]);
+        for (int32_t d = 0; d < a.head_dim; ++d) dst[d] = fp32_to_fp16(src[d]);
     } else {
         std::memcpy(static_cast<float*>(base) + idx, src, size_t(a.head_dim) * sizeof(float));
     }
@@ -29,7 +30,7 @@ void load_row(const AttentionArgs& a, const void* base, int32_t pos, int32_t g, 
     const size_t idx = (size_t(pos) * size_t(a.n_head_kv) + size_t(g)) * size_t(a.head_dim);
     if (a.cache.type == GgmlType::F16) {
         const auto* src = static_cast<const uint16_t*>(base) + idx;
-        for (int32_t d = 0; d < a.head_dim; ++d) dst[d] = f16_to_f32(src[d]);
+        for (int32_t d = 0; d < a.head_dim; ++d) dst[d] = fp16_to_fp32(src[d]);
     } else {
         std::memcpy(dst, static_cast<const float*>(base) + idx, size_t(a.head_dim) * sizeof(float));
     }

@@ -14,10 +14,8 @@ namespace r1::cpu {
 // ---- dequant.cpp ----
 // out (n) = row of n elements of `type` as float32; false if the type has no codec here.
 bool dequantize_row(GgmlType type, const void* row, float* out, int64_t n);
+// Weight types with a codec (matmul and embed accept them); activation-only types excluded.
 bool can_dequantize(GgmlType type);
-float f16_to_f32(uint16_t h);
-uint16_t f32_to_f16(float f);  // round to nearest even, like _cvtss_sh / ggml
-float bf16_to_f32(uint16_t h);
 
 // ---- matmul.cpp ----
 // y (n_tokens, W.n_out) = x (n_tokens, W.n_in) · Wᵀ: each weight row dequantized to float32,
