@@ -1,0 +1,70 @@
+// What a conversion writes: the GGUF metadata and, for every output tensor, its name, shape,
+// type and a producer that fills any range of its rows as float32 from the checkpoint.
+// The per-architecture mappings (GGUF.md §3) build a Plan; convert.cpp streams it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "convert/checkpoint.h"
+#include "quant/types.h"
+#include "runtime/gguf/gguf.h"
+
+namespace r1::convert {
+
+struct OutTensor {
+    std::string name;             // GGUF name, e.g. "blk.3.attn_q.weight"
+    std::vector<int64_t> ne;      // ggml order: ne[0] is the row length
+    GgmlType type = GgmlType::F32;
+    int layer = -1;               // block index, -1 outside blocks
+    // Fills rows [r0, r0 + n) of the tensor seen as (n_rows(), ne[0]) float32 values.
+    std::function<void(int64_t r0, int64_t n, float* dst)> produce;
+    int64_t row_align = 1;        // produce() is called on row ranges starting at multiples of this
+    uint64_t source_bytes = 0;    // checkpoint bytes read to produce it (progress)
+
+    int64_t n_rows() const {
+        int64_t r = 1;
+        for (size_t d = 1; d < ne.size(); ++d) r *= ne[d];
+        return r;
+    }
+    int64_t n_elements() const { return n_rows() * ne[0]; }
+};
+
+struct Plan {
+    std::string arch;                                        // general.architecture
+    std::vector<std::pair<std::string, gguf::Value>> metadata;  // arch keys (not general.*, tokenizer.*)
+    std::vector<OutTensor> tensors;                          // in file order
+    int64_t n_vocab = 0;                                     // embedding rows (vocab_size)
+    int64_t n_layer = 0;
+    int64_t n_expert = 0;                                    // routed experts, 0 for dense
+
+    void set(std::string key, gguf::Value v) { metadata.emplace_back(std::move(key), std::move(v)); }
+};
+
+// Builds the plan for the checkpoint's config.json model_type (qwen2, llama, deepseek_v3,
+// deepseek_v2). Every config field is checked against the tensor shapes here, before any
+// byte is written; unknown checkpoint tensors are an error.
+Plan build_plan(const Checkpoint& ck);
+
+// Per-architecture builders (arch_*.cpp).
+Plan build_plan_dense(const Checkpoint& ck, const std::string& model_type);
+Plan build_plan_deepseek(const Checkpoint& ck);
+
+// ---- helpers shared by the builders ----
+
+// Fetches a checkpoint tensor and checks its HF shape (outermost first); `why` names the
+// config fields the expected shape comes from.
+Source expect_tensor(const Checkpoint& ck, const std::string& name, const std::vector<int64_t>& shape,
+                     const std::string& why);
+// A tensor copied row for row (shape reversed into ggml order).
+OutTensor copy_tensor(std::string gguf_name, const Source& src, int layer);
+// Output row r comes from row map(r) of src.
+OutTensor mapped_tensor(std::string gguf_name, std::vector<int64_t> ne, const Source& src,
+                        std::function<int64_t(int64_t)> map, int layer);
+// Layer index parsed from a GGUF name "blk.N.*", -1 otherwise.
+int layer_of(const std::string& gguf_name);
+
+}  // namespace r1::convert

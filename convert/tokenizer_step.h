@@ -1,0 +1,15 @@
+// The tokenizer part of a conversion: all tokenizer.* keys from the folder's tokenizer.json or
+// tokenizer.model and tokenizer_config.json, padded to the model's vocab_size.
+#pragma once
+
+#include <cstdint>
+
+#include "convert/checkpoint.h"
+#include "runtime/gguf/gguf.h"
+
+namespace r1::convert {
+
+// Throws (before anything is written) when the tokenizer has more tokens than n_vocab.
+void add_tokenizer(const Checkpoint& ck, gguf::Writer& w, int64_t n_vocab);
+
+}  // namespace r1::convert
