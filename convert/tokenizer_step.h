@@ -9,7 +9,8 @@
 
 namespace r1::convert {
 
-// Throws (before anything is written) when the tokenizer has more tokens than n_vocab.
+// Throws (before anything is written) when the tokenizer is missing or broken, or has more
+// tokens than n_vocab (config.json vocab_size).
 void add_tokenizer(const Checkpoint& ck, gguf::Writer& w, int64_t n_vocab);
 
 }  // namespace r1::convert
