@@ -19,9 +19,17 @@ namespace {
 float from_bits(uint32_t b) { return std::bit_cast<float>(b); }
 uint32_t bits_of(float f) { return std::bit_cast<uint32_t>(f); }
 
-#ifdef __FLT16_MANT_DIG__
-uint16_t native_fp16(float f) { return std::bit_cast<uint16_t>(static_cast<_Float16>(f)); }
-float native_fp32(uint16_t h) { return static_cast<float>(std::bit_cast<_Float16>(h)); }
+// The compiler's half type: __fp16 on aarch64 (IEEE format there; gcc 12 has no C++ _Float16
+// on that target), _Float16 elsewhere when available.
+#if defined(__aarch64__)
+#define R1_NATIVE_HALF __fp16
+#elif defined(__FLT16_MANT_DIG__)
+#define R1_NATIVE_HALF _Float16
+#endif
+
+#ifdef R1_NATIVE_HALF
+uint16_t native_fp16(float f) { return std::bit_cast<uint16_t>(static_cast<R1_NATIVE_HALF>(f)); }
+float native_fp32(uint16_t h) { return static_cast<float>(std::bit_cast<R1_NATIVE_HALF>(h)); }
 constexpr bool kHaveNative = true;
 #else
 uint16_t native_fp16(float) { return 0; }
