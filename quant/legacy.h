@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cmath>
-#include <cstdint>
+#include <limits>
 
 namespace r1::legacy {
 
@@ -21,8 +21,8 @@ inline float signed_absmax(const float* x, int n) {
 
 // Block minimum and maximum, scanning from +-FLT_MAX as ggml does.
 inline void min_max(const float* x, int n, float& min, float& max) {
-    min = 3.40282347e+38f;
-    max = -3.40282347e+38f;
+    min = std::numeric_limits<float>::max();
+    max = -std::numeric_limits<float>::max();
     for (int j = 0; j < n; ++j) {
         if (x[j] < min) min = x[j];
         if (x[j] > max) max = x[j];
