@@ -284,9 +284,12 @@ std::string Detokenizer::push(int32_t id) {
         if (tok_.strips_leading_space()) {
             // SentencePiece drops the dummy-prefix space at the start and after added tokens
             // (HF LlamaTokenizer legacy decoding, as the fixtures' reference does).
-            if (plain && at_start_ && p.starts_with(' ')) p.remove_prefix(1);
-            if (plain) { if (!p.empty()) at_start_ = false; }
-            else if (t != TokenType::Unused) at_start_ = true;
+            if (plain) {
+                if (at_start_ && p.starts_with(' ')) p.remove_prefix(1);
+                at_start_ = false;
+            } else if (t != TokenType::Unused) {
+                at_start_ = true;
+            }
         }
     }
     pending_.append(p);
