@@ -1,6 +1,6 @@
 // matvec for float weights against fp32 activations: F32, F16 and BF16 rows widened to fp32
-// in registers. Full-width vectors, four rows per pass sharing each activation load, two
-// accumulators per row; a scalar loop takes the n_in % lanes tail.
+// in registers. Full-width vectors, four independent accumulators; a scalar loop takes the
+// n_in % lanes tail.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/cpu/matvec_float.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -49,29 +49,21 @@ struct FloatKernel {
     using A = float;
     static constexpr int64_t kBlock = 1;
 
-    template <size_t R>
-    static HWY_INLINE void Rows(const W* const* w, const float* x, int64_t n_in, float* y) {
+    static HWY_INLINE float Row(const W* w, const float* x, int64_t n_in) {
         const hn::ScalableTag<float> df;
         const int64_t n = static_cast<int64_t>(hn::Lanes(df));
-        hn::Vec<decltype(df)> acc0[R], acc1[R];
-        for (size_t r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(df);
+        auto acc0 = hn::Zero(df), acc1 = hn::Zero(df), acc2 = hn::Zero(df), acc3 = hn::Zero(df);
         int64_t i = 0;
-        for (; i + 2 * n <= n_in; i += 2 * n) {
-            const auto x0 = hn::LoadU(df, x + i), x1 = hn::LoadU(df, x + i + n);
-            for (size_t r = 0; r < R; ++r) {
-                acc0[r] = hn::MulAdd(Weights::Load(df, w[r] + i), x0, acc0[r]);
-                acc1[r] = hn::MulAdd(Weights::Load(df, w[r] + i + n), x1, acc1[r]);
-            }
+        for (; i + 4 * n <= n_in; i += 4 * n) {
+            acc0 = hn::MulAdd(Weights::Load(df, w + i), hn::LoadU(df, x + i), acc0);
+            acc1 = hn::MulAdd(Weights::Load(df, w + i + n), hn::LoadU(df, x + i + n), acc1);
+            acc2 = hn::MulAdd(Weights::Load(df, w + i + 2 * n), hn::LoadU(df, x + i + 2 * n), acc2);
+            acc3 = hn::MulAdd(Weights::Load(df, w + i + 3 * n), hn::LoadU(df, x + i + 3 * n), acc3);
         }
-        for (; i + n <= n_in; i += n) {
-            const auto x0 = hn::LoadU(df, x + i);
-            for (size_t r = 0; r < R; ++r) acc0[r] = hn::MulAdd(Weights::Load(df, w[r] + i), x0, acc0[r]);
-        }
-        for (size_t r = 0; r < R; ++r) {
-            float sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(acc0[r], acc1[r])));
-            for (int64_t j = i; j < n_in; ++j) sum += Weights::Scalar(w[r][j]) * x[j];
-            y[r] = sum;
-        }
+        for (; i + n <= n_in; i += n) acc0 = hn::MulAdd(Weights::Load(df, w + i), hn::LoadU(df, x + i), acc0);
+        float sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(hn::Add(acc0, acc1), hn::Add(acc2, acc3))));
+        for (; i < n_in; ++i) sum += Weights::Scalar(w[i]) * x[i];
+        return sum;
     }
 };
 

@@ -1,7 +1,7 @@
 // matvec for the 256-element K-quants against Q8_K activations: Q4_K, Q5_K, Q6_K.
 // Per super-block and row: int8 pair products weighted by the sub-block scales in int32, one
 // fp32 FMA; the mins of Q4_K/Q5_K come from the activation bsums (GGUF.md §2.12), the −32
-// of Q6_K is subtracted exactly in the int16 pair sums. Four rows per pass share each activation load.
+// of Q6_K is subtracted exactly in the int16 pair sums.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/cpu/matvec_kquant.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -41,8 +41,7 @@ struct KNibble {
     using A = BlockQ8_K;
     static constexpr int64_t kBlock = kQK_K;
 
-    template <size_t R>
-    static HWY_INLINE void Rows(const W* const* w, const A* x, int64_t nb, float* y) {
+    static HWY_INLINE float Row(const W* w, const A* x, int64_t nb) {
         const D8 d8;
         const D16 d16;
         const D32 d32;
@@ -50,104 +49,81 @@ struct KNibble {
         const size_t n = hn::Lanes(d8);
         const V8 lo_mask = hn::Set(d8, 0x0F);
         const V8 five = hn::Set(d8, 16);
-        VF32 acc[R];
-        float mins[R];
-        for (size_t r = 0; r < R; ++r) {
-            acc[r] = hn::Zero(df);
-            mins[r] = 0.0f;
-        }
+        VF32 acc = hn::Zero(df);
+        float mins = 0.0f;
         for (int64_t b = 0; b < nb; ++b) {
-            uint8_t sc[R][8], m[R][8];
-            V32 s0[R], s1[R];
-            for (size_t r = 0; r < R; ++r) {
-                unpack_k_scales(w[r][b].scales, sc[r], m[r]);
-                s0[r] = s1[r] = hn::Zero(d32);
-            }
+            uint8_t sc[8], m[8];
+            unpack_k_scales(w[b].scales, sc, m);
+            V32 s0 = hn::Zero(d32), s1 = hn::Zero(d32);
             for (int c = 0; c < 4; ++c) {
                 for (size_t l = 0; l < 32; l += n) {
-                    const V8 a_lo = hn::LoadU(d8, x[b].qs + 64 * c + l);
-                    const V8 a_hi = hn::LoadU(d8, x[b].qs + 64 * c + 32 + l);
-                    for (size_t r = 0; r < R; ++r) {
-                        const V8 raw = hn::LoadU(d8, reinterpret_cast<const int8_t*>(w[r][b].qs) + 32 * c + l);
-                        V8 q_lo = hn::And(raw, lo_mask);
-                        V8 q_hi = ShiftBytesRight<4>(raw, lo_mask);
-                        if constexpr (kHigh) {
-                            const V8 h = hn::LoadU(d8, reinterpret_cast<const int8_t*>(w[r][b].qh) + l);
-                            q_lo = hn::Or(q_lo, hn::IfThenElseZero(hn::TestBit(h, hn::Set(d8, static_cast<int8_t>(1 << (2 * c)))), five));
-                            q_hi = hn::Or(q_hi, hn::IfThenElseZero(hn::TestBit(h, hn::Set(d8, static_cast<int8_t>(2 << (2 * c)))), five));
-                        }
-                        DotPairs(MulPairs(q_lo, a_lo), hn::Set(d16, sc[r][2 * c]), s0[r], s1[r]);
-                        DotPairs(MulPairs(q_hi, a_hi), hn::Set(d16, sc[r][2 * c + 1]), s0[r], s1[r]);
+                    const V8 raw = hn::LoadU(d8, reinterpret_cast<const int8_t*>(w[b].qs) + 32 * c + l);
+                    V8 q_lo = hn::And(raw, lo_mask);
+                    V8 q_hi = ShiftBytesRight<4>(raw, lo_mask);
+                    if constexpr (kHigh) {
+                        const V8 h = hn::LoadU(d8, reinterpret_cast<const int8_t*>(w[b].qh) + l);
+                        q_lo = hn::Or(q_lo, hn::IfThenElseZero(hn::TestBit(h, hn::Set(d8, static_cast<int8_t>(1 << (2 * c)))), five));
+                        q_hi = hn::Or(q_hi, hn::IfThenElseZero(hn::TestBit(h, hn::Set(d8, static_cast<int8_t>(2 << (2 * c)))), five));
                     }
+                    DotPairs(MulPairs(q_lo, hn::LoadU(d8, x[b].qs + 64 * c + l)), hn::Set(d16, sc[2 * c]), s0, s1);
+                    DotPairs(MulPairs(q_hi, hn::LoadU(d8, x[b].qs + 64 * c + 32 + l)), hn::Set(d16, sc[2 * c + 1]), s0, s1);
                 }
             }
-            for (size_t r = 0; r < R; ++r) {
-                int32_t summ = 0;
-                for (int j = 0; j < 8; ++j) summ += m[r][j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
-                const float d = fp16_to_fp32(w[r][b].d) * x[b].d;
-                const float dmin = fp16_to_fp32(w[r][b].dmin) * x[b].d;
-                acc[r] = hn::MulAdd(hn::Set(df, d), hn::ConvertTo(df, hn::Add(s0[r], s1[r])), acc[r]);
-                mins[r] -= dmin * static_cast<float>(summ);
-            }
+            int32_t summ = 0;
+            for (int j = 0; j < 8; ++j) summ += m[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+            acc = hn::MulAdd(hn::Set(df, fp16_to_fp32(w[b].d) * x[b].d), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
+            mins -= fp16_to_fp32(w[b].dmin) * x[b].d * static_cast<float>(summ);
         }
-        for (size_t r = 0; r < R; ++r) y[r] = ReduceSum(acc[r]) + mins[r];
+        return ReduceSum(acc) + mins;
     }
 };
 
 // Q6_K: two halves of 128; for l in 0..31 the bytes ql[64h + l], ql[64h + 32 + l] and
-// qh[32h + l] give elements 128h + l + {0, 32, 64, 96}; 16-element sub-blocks with int8 scales.
+// qh[32h + l] give elements 128h + l + {0, 32, 64, 96} (groups g = 0..3); 16-element
+// sub-blocks with int8 scales.
 struct Q6_KKernel {
     using W = BlockQ6_K;
     using A = BlockQ8_K;
     static constexpr int64_t kBlock = kQK_K;
 
-    template <size_t R>
-    static HWY_INLINE void Rows(const W* const* w, const A* x, int64_t nb, float* y) {
+    // Group g of the chunk at l: Σ scale · (q − 32) · a, the −32 folded in exactly as 32·a.
+    static HWY_INLINE void Group(V8 q, const int8_t* a, const int8_t* scales, hn::Mask<D16> first, V32& s0, V32& s1) {
+        const D8 d8;
+        const D16 d16;
+        const V8 av = hn::LoadU(d8, a);
+        const V16 s = hn::IfThenElse(first, hn::Set(d16, scales[0]), hn::Set(d16, scales[1]));
+        DotPairs(hn::Sub(MulPairs(q, av), MulPairs(hn::Set(d8, 32), av)), s, s0, s1);
+    }
+
+    static HWY_INLINE float Row(const W* w, const A* x, int64_t nb) {
         const D8 d8;
         const D16 d16;
         const D32 d32;
         const DF32 df;
         const size_t n = hn::Lanes(d8);
         const V8 m4 = hn::Set(d8, 0x0F), m2 = hn::Set(d8, 0x03), m2_2 = hn::Set(d8, 0x0C), m2_4 = hn::Set(d8, 0x30);
-        const V8 k32 = hn::Set(d8, 32);
-        VF32 acc[R];
-        for (size_t r = 0; r < R; ++r) acc[r] = hn::Zero(df);
+        VF32 acc = hn::Zero(df);
         for (int64_t b = 0; b < nb; ++b) {
-            V32 s0[R], s1[R];
-            for (size_t r = 0; r < R; ++r) s0[r] = s1[r] = hn::Zero(d32);
+            V32 s0 = hn::Zero(d32), s1 = hn::Zero(d32);
             for (int h = 0; h < 2; ++h) {
                 for (size_t l = 0; l < 32; l += n) {
-                    V8 a[4];
-                    V16 pa[4];  // 32·a, folds the −32 of the weights in exactly
-                    for (int g = 0; g < 4; ++g) {
-                        a[g] = hn::LoadU(d8, x[b].qs + 128 * h + 32 * g + l);
-                        pa[g] = MulPairs(k32, a[g]);
-                    }
-                    // i16 lane i covers elements l + 2i, l + 2i + 1: sub-block 2g (+1 past 16).
+                    // i16 lane i covers elements l + 2i, l + 2i + 1: sub-block 2g, or 2g + 1 past 16.
                     const auto first = hn::FirstN(d16, l < 16 ? (16 - l) / 2 : 0);
-                    for (size_t r = 0; r < R; ++r) {
-                        const auto* ql = reinterpret_cast<const int8_t*>(w[r][b].ql) + 64 * h + l;
-                        const V8 ql0 = hn::LoadU(d8, ql), ql1 = hn::LoadU(d8, ql + 32);
-                        const V8 qh = hn::LoadU(d8, reinterpret_cast<const int8_t*>(w[r][b].qh) + 32 * h + l);
-                        V8 q[4];
-                        q[0] = hn::Or(hn::And(ql0, m4), ShiftBytesLeft<4>(hn::And(qh, m2)));
-                        q[1] = hn::Or(hn::And(ql1, m4), ShiftBytesLeft<2>(hn::And(qh, m2_2)));
-                        q[2] = hn::Or(ShiftBytesRight<4>(ql0, m4), hn::And(qh, m2_4));
-                        q[3] = hn::Or(ShiftBytesRight<4>(ql1, m4), ShiftBytesRight<2>(qh, m2_4));
-                        const int8_t* scales = w[r][b].scales + 8 * h;
-                        for (int g = 0; g < 4; ++g) {
-                            const V16 s = hn::IfThenElse(first, hn::Set(d16, scales[2 * g]), hn::Set(d16, scales[2 * g + 1]));
-                            DotPairs(hn::Sub(MulPairs(q[g], a[g]), pa[g]), s, s0[r], s1[r]);
-                        }
-                    }
+                    const auto* ql = reinterpret_cast<const int8_t*>(w[b].ql) + 64 * h + l;
+                    const V8 ql0 = hn::LoadU(d8, ql), ql1 = hn::LoadU(d8, ql + 32);
+                    const V8 qh = hn::LoadU(d8, reinterpret_cast<const int8_t*>(w[b].qh) + 32 * h + l);
+                    const int8_t* a = x[b].qs + 128 * h + l;
+                    const int8_t* scales = w[b].scales + 8 * h;
+                    Group(hn::Or(hn::And(ql0, m4), ShiftBytesLeft<4>(hn::And(qh, m2))), a, scales, first, s0, s1);
+                    Group(hn::Or(hn::And(ql1, m4), ShiftBytesLeft<2>(hn::And(qh, m2_2))), a + 32, scales + 2, first, s0, s1);
+                    Group(hn::Or(ShiftBytesRight<4>(ql0, m4), hn::And(qh, m2_4)), a + 64, scales + 4, first, s0, s1);
+                    Group(hn::Or(ShiftBytesRight<4>(ql1, m4), ShiftBytesRight<2>(qh, m2_4)), a + 96, scales + 6, first, s0, s1);
                 }
             }
-            for (size_t r = 0; r < R; ++r) {
-                const float d = fp16_to_fp32(w[r][b].d) * x[b].d;
-                acc[r] = hn::MulAdd(hn::Set(df, d), hn::ConvertTo(df, hn::Add(s0[r], s1[r])), acc[r]);
-            }
+            const float d = fp16_to_fp32(w[b].d) * x[b].d;
+            acc = hn::MulAdd(hn::Set(df, d), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
         }
-        for (size_t r = 0; r < R; ++r) y[r] = ReduceSum(acc[r]);
+        return ReduceSum(acc);
     }
 };
 

@@ -1,7 +1,7 @@
 // matvec for the 32-element legacy formats: Q4_0, Q5_0, Q8_0 against Q8_0 activations and
 // Q4_1, Q5_1 against Q8_1. Weights stay unsigned 4/5-bit; their offsets (−8, −16) are folded
 // in as p(q, a) − p(offset, a) per pair, and the Q4_1/Q5_1 minimum as m · s (s of Q8_1).
-// Four rows per pass share each activation load; one fp32 FMA per block and row.
+// One fp32 FMA per block.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/cpu/matvec_legacy.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -47,15 +47,14 @@ HWY_INLINE V8 HighBits(const uint8_t* qh, size_t k) {
     return hn::IfThenElseZero(hn::TestBit(bytes, hn::LoadU(d8, kQhBit + k)), hn::Set(d8, 16));
 }
 
-// Σ_blocks d_w · d_a · Σ (q − offset)·a (+ m_w · s_a with kMin) for R rows.
+// Σ_blocks d_w · d_a · Σ (q − offset)·a (+ m_w · s_a with kMin) for one row.
 template <class WBlock, class ABlock, int kOffset, bool kHigh, bool kMin>
 struct Nibble {
     using W = WBlock;
     using A = ABlock;
     static constexpr int64_t kBlock = 32;
 
-    template <size_t R>
-    static HWY_INLINE void Rows(const W* const* w, const A* x, int64_t nb, float* y) {
+    static HWY_INLINE float Row(const W* w, const A* x, int64_t nb) {
         const D8 d8;
         const D16 d16;
         const D32 d32;
@@ -63,35 +62,23 @@ struct Nibble {
         const size_t n = hn::Lanes(d8);
         const V16 ones = hn::Set(d16, 1);
         const V8 offset = hn::Set(d8, kOffset);
-        VF32 acc[R];
-        float mins[R];
-        for (size_t r = 0; r < R; ++r) {
-            acc[r] = hn::Zero(df);
-            mins[r] = 0.0f;
-        }
+        VF32 acc = hn::Zero(df);
+        float mins = 0.0f;
         for (int64_t b = 0; b < nb; ++b) {
-            V32 s0[R], s1[R];
-            for (size_t r = 0; r < R; ++r) s0[r] = s1[r] = hn::Zero(d32);
+            V32 s0 = hn::Zero(d32), s1 = hn::Zero(d32);
             for (size_t k = 0; k < 32; k += n) {
                 const V8 a = hn::LoadU(d8, x[b].qs + k);
-                const V16 pa = MulPairs(offset, a);
-                const auto upper = UpperHalf(k);
-                for (size_t r = 0; r < R; ++r) {
-                    V8 q = Nibbles(w[r][b].qs, upper);
-                    if constexpr (kHigh) q = hn::Or(q, HighBits(w[r][b].qh, k));
-                    V16 p = MulPairs(q, a);
-                    if constexpr (kOffset != 0) p = hn::Sub(p, pa);
-                    DotPairs(p, ones, s0[r], s1[r]);
-                }
+                V8 q = Nibbles(w[b].qs, UpperHalf(k));
+                if constexpr (kHigh) q = hn::Or(q, HighBits(w[b].qh, k));
+                V16 p = MulPairs(q, a);
+                if constexpr (kOffset != 0) p = hn::Sub(p, MulPairs(offset, a));
+                DotPairs(p, ones, s0, s1);
             }
-            const float da = fp16_to_fp32(x[b].d);
-            for (size_t r = 0; r < R; ++r) {
-                const float dd = fp16_to_fp32(w[r][b].d) * da;
-                acc[r] = hn::MulAdd(hn::Set(df, dd), hn::ConvertTo(df, hn::Add(s0[r], s1[r])), acc[r]);
-                if constexpr (kMin) mins[r] += fp16_to_fp32(w[r][b].m) * fp16_to_fp32(x[b].s);
-            }
+            const float dd = fp16_to_fp32(w[b].d) * fp16_to_fp32(x[b].d);
+            acc = hn::MulAdd(hn::Set(df, dd), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
+            if constexpr (kMin) mins += fp16_to_fp32(w[b].m) * fp16_to_fp32(x[b].s);
         }
-        for (size_t r = 0; r < R; ++r) y[r] = ReduceSum(acc[r]) + mins[r];
+        return ReduceSum(acc) + mins;
     }
 };
 
@@ -101,32 +88,23 @@ struct Q8_0Kernel {
     using A = BlockQ8_0;
     static constexpr int64_t kBlock = 32;
 
-    template <size_t R>
-    static HWY_INLINE void Rows(const W* const* w, const A* x, int64_t nb, float* y) {
+    static HWY_INLINE float Row(const W* w, const A* x, int64_t nb) {
         const D8 d8;
         const D16 d16;
         const D32 d32;
         const DF32 df;
         const size_t n = hn::Lanes(d8);
         const V16 ones = hn::Set(d16, 1);
-        VF32 acc[R];
-        for (size_t r = 0; r < R; ++r) acc[r] = hn::Zero(df);
+        VF32 acc = hn::Zero(df);
         for (int64_t b = 0; b < nb; ++b) {
-            V32 s0[R], s1[R];
-            for (size_t r = 0; r < R; ++r) s0[r] = s1[r] = hn::Zero(d32);
+            V32 s0 = hn::Zero(d32), s1 = hn::Zero(d32);
             for (size_t k = 0; k < 32; k += n) {
-                const V8 a = hn::LoadU(d8, x[b].qs + k);
-                for (size_t r = 0; r < R; ++r) {
-                    DotPairs(MulPairsSigned(hn::LoadU(d8, w[r][b].qs + k), a), ones, s0[r], s1[r]);
-                }
+                DotPairs(MulPairsSigned(hn::LoadU(d8, w[b].qs + k), hn::LoadU(d8, x[b].qs + k)), ones, s0, s1);
             }
-            const float da = fp16_to_fp32(x[b].d);
-            for (size_t r = 0; r < R; ++r) {
-                const float dd = fp16_to_fp32(w[r][b].d) * da;
-                acc[r] = hn::MulAdd(hn::Set(df, dd), hn::ConvertTo(df, hn::Add(s0[r], s1[r])), acc[r]);
-            }
+            const float dd = fp16_to_fp32(w[b].d) * fp16_to_fp32(x[b].d);
+            acc = hn::MulAdd(hn::Set(df, dd), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
         }
-        for (size_t r = 0; r < R; ++r) y[r] = ReduceSum(acc[r]);
+        return ReduceSum(acc);
     }
 };
 
