@@ -71,8 +71,8 @@ struct KNibble {
             }
             int32_t summ = 0;
             for (int j = 0; j < 8; ++j) summ += m[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
-            acc = hn::MulAdd(hn::Set(df, fp16_to_fp32(w[b].d) * x[b].d), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
-            mins -= fp16_to_fp32(w[b].dmin) * x[b].d * static_cast<float>(summ);
+            acc = hn::MulAdd(hn::Set(df, F16ToF32(w[b].d) * x[b].d), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
+            mins -= F16ToF32(w[b].dmin) * x[b].d * static_cast<float>(summ);
         }
         return ReduceSum(acc) + mins;
     }
@@ -120,7 +120,7 @@ struct Q6_KKernel {
                     Group(hn::Or(ShiftBytesRight<4>(ql1, m4), ShiftBytesRight<2>(qh, m2_4)), a + 96, scales + 6, first, s0, s1);
                 }
             }
-            const float d = fp16_to_fp32(w[b].d) * x[b].d;
+            const float d = F16ToF32(w[b].d) * x[b].d;
             acc = hn::MulAdd(hn::Set(df, d), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
         }
         return ReduceSum(acc);

@@ -62,7 +62,7 @@ struct Nibble {
         const size_t n = hn::Lanes(d8);
         const V16 ones = hn::Set(d16, 1);
         const V8 offset = hn::Set(d8, kOffset);
-        VF32 acc = hn::Zero(df);
+        VF32 acc = hn::Zero(df), acc_odd = hn::Zero(df);  // two FMA chains hide the latency
         float mins = 0.0f;
         for (int64_t b = 0; b < nb; ++b) {
             V32 s0 = hn::Zero(d32), s1 = hn::Zero(d32);
@@ -74,11 +74,14 @@ struct Nibble {
                 if constexpr (kOffset != 0) p = hn::Sub(p, MulPairs(offset, a));
                 DotPairs(p, ones, s0, s1);
             }
-            const float dd = fp16_to_fp32(w[b].d) * fp16_to_fp32(x[b].d);
+            const float dd = F16ToF32(w[b].d) * F16ToF32(x[b].d);
             acc = hn::MulAdd(hn::Set(df, dd), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
-            if constexpr (kMin) mins += fp16_to_fp32(w[b].m) * fp16_to_fp32(x[b].s);
+            if constexpr (kMin) mins += F16ToF32(w[b].m) * F16ToF32(x[b].s);
+            const VF32 t = acc;  // alternate the chains
+            acc = acc_odd;
+            acc_odd = t;
         }
-        return ReduceSum(acc) + mins;
+        return ReduceSum(hn::Add(acc, acc_odd)) + mins;
     }
 };
 
@@ -95,16 +98,19 @@ struct Q8_0Kernel {
         const DF32 df;
         const size_t n = hn::Lanes(d8);
         const V16 ones = hn::Set(d16, 1);
-        VF32 acc = hn::Zero(df);
+        VF32 acc = hn::Zero(df), acc_odd = hn::Zero(df);
         for (int64_t b = 0; b < nb; ++b) {
             V32 s0 = hn::Zero(d32), s1 = hn::Zero(d32);
             for (size_t k = 0; k < 32; k += n) {
                 DotPairs(MulPairsSigned(hn::LoadU(d8, w[b].qs + k), hn::LoadU(d8, x[b].qs + k)), ones, s0, s1);
             }
-            const float dd = fp16_to_fp32(w[b].d) * fp16_to_fp32(x[b].d);
+            const float dd = F16ToF32(w[b].d) * F16ToF32(x[b].d);
             acc = hn::MulAdd(hn::Set(df, dd), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
+            const VF32 t = acc;  // alternate the chains
+            acc = acc_odd;
+            acc_odd = t;
         }
-        return ReduceSum(acc);
+        return ReduceSum(hn::Add(acc, acc_odd));
     }
 };
 
