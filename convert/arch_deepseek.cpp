@@ -1,10 +1,237 @@
-// deepseek_v3 / deepseek_v2 -> GGUF deepseek2 (GGUF.md §3.5).
+// deepseek_v3 / deepseek_v2 -> GGUF `deepseek2` (GGUF.md §3.5): MLA with kv_b split into
+// attn_k_b (per head transposed) and attn_v_b, routed experts stacked into ffn_*_exps, shared
+// experts, router and exp_probs_b kept F32, MTP layers (>= num_hidden_layers) skipped.
 #include "convert/plan.h"
 
 namespace r1::convert {
 
-Plan build_plan_deepseek(const Checkpoint& /*ck*/) {
-    fail("config.json: model_type deepseek_v3 is not converted yet");
+namespace {
+
+int64_t positive(const nlohmann::json& c, const char* key) {
+    int64_t v = config_int(c, key);
+    if (v <= 0 || v > (int64_t{1} << 31)) fail("config.json: '{}' = {} is out of range", key, v);
+    return v;
+}
+
+int64_t non_negative(const nlohmann::json& c, const char* key, int64_t fallback) {
+    int64_t v = config_int_or(c, key, fallback);
+    if (v < 0 || v > (int64_t{1} << 31)) fail("config.json: '{}' = {} is out of range", key, v);
+    return v;
+}
+
+// Experts E = 0..n-1 of one layer stacked along the outermost axis: output row r is row
+// r % rows of expert r / rows.
+OutTensor stacked_experts(std::string gguf_name, std::vector<Source> experts, int layer) {
+    OutTensor t;
+    t.name = std::move(gguf_name);
+    t.layer = layer;
+    const int64_t rows = experts.front().rows, cols = experts.front().cols;
+    t.ne = {cols, rows, static_cast<int64_t>(experts.size())};
+    for (const auto& e : experts) t.source_bytes += e.info->n_bytes();
+    t.produce = [experts = std::move(experts), rows, cols](int64_t r0, int64_t n, float* dst) {
+        for (int64_t r = r0; r < r0 + n;) {
+            int64_t e = r / rows, in = r % rows, k = std::min(rows - in, r0 + n - r);
+            experts[static_cast<size_t>(e)].read_rows(in, k, dst + (r - r0) * cols);
+            r += k;
+        }
+    };
+    return t;
+}
+
+// kv_b_proj [n_head * (nope + v), kv_lora] -> attn_k_b {nope, kv_lora, n_head}: per head the
+// k_nope rows, transposed (row (h, c) holds kv_b[h*(nope+v) + j][c] for j < nope).
+OutTensor k_b_tensor(std::string gguf_name, const Source& kv_b, int64_t n_head, int64_t nope, int64_t v,
+                     int64_t kv_lora, int layer) {
+    OutTensor t;
+    t.name = std::move(gguf_name);
+    t.layer = layer;
+    t.ne = {nope, kv_lora, n_head};
+    t.row_align = kv_lora;  // whole heads
+    t.source_bytes = kv_b.info->n_bytes() * static_cast<uint64_t>(nope) / static_cast<uint64_t>(nope + v);
+    t.produce = [kv_b, nope, v, kv_lora](int64_t r0, int64_t n, float* dst) {
+        std::vector<float> head(static_cast<size_t>(nope * kv_lora));
+        for (int64_t h = r0 / kv_lora; h < (r0 + n) / kv_lora; ++h) {
+            kv_b.read_rows(h * (nope + v), nope, head.data());
+            float* out = dst + (h - r0 / kv_lora) * kv_lora * nope;
+            for (int64_t c = 0; c < kv_lora; ++c)
+                for (int64_t j = 0; j < nope; ++j) out[c * nope + j] = head[static_cast<size_t>(j * kv_lora + c)];
+        }
+    };
+    return t;
+}
+
+}  // namespace
+
+Plan build_plan_deepseek(const Checkpoint& ck) {
+    const auto& c = ck.config();
+    const bool v3 = c["model_type"] == "deepseek_v3";
+    Plan p;
+    p.arch = "deepseek2";
+    const int64_t n_embd = positive(c, "hidden_size");
+    const int64_t n_layer = positive(c, "num_hidden_layers");
+    const int64_t n_head = positive(c, "num_attention_heads");
+    const int64_t n_ff = positive(c, "intermediate_size");
+    const int64_t n_vocab = positive(c, "vocab_size");
+    const int64_t n_ctx = positive(c, "max_position_embeddings");
+    const int64_t q_lora = non_negative(c, "q_lora_rank", 0);  // 0 / null: "lite", plain q_proj
+    const int64_t kv_lora = positive(c, "kv_lora_rank");
+    const int64_t nope = positive(c, "qk_nope_head_dim");
+    const int64_t rope = positive(c, "qk_rope_head_dim");
+    const int64_t v_dim = positive(c, "v_head_dim");
+    const int64_t n_expert = non_negative(c, "n_routed_experts", 0);
+    const int64_t n_shared = non_negative(c, "n_shared_experts", 0);
+    const int64_t n_used = n_expert ? positive(c, "num_experts_per_tok") : 0;
+    const int64_t n_ff_exp = n_expert ? positive(c, "moe_intermediate_size") : 0;
+    const int64_t first_dense = non_negative(c, "first_k_dense_replace", 0);
+    const int64_t moe_freq = n_expert ? std::max<int64_t>(1, non_negative(c, "moe_layer_freq", 1)) : 1;
+    const double theta = config_num_or(c, "rope_theta", 10000.0);
+    const double eps = config_num_or(c, "rms_norm_eps", 1e-6);
+    const bool tied = config_bool_or(c, "tie_word_embeddings", false);
+    if (n_expert && n_used > n_expert)
+        fail("config.json: num_experts_per_tok {} exceeds n_routed_experts {}", n_used, n_expert);
+    if (config_bool_or(c, "attention_bias", false)) fail("config.json: attention_bias = true is not supported");
+    p.n_vocab = n_vocab;
+    p.n_layer = n_layer;
+    p.n_expert = n_expert;
+    auto is_moe = [&](int64_t i) { return n_expert > 0 && i >= first_dense && i % moe_freq == 0; };
+
+    const std::string a = "deepseek2.";
+    auto u32 = [](int64_t x) { return static_cast<uint32_t>(x); };
+    p.set(a + "context_length", u32(n_ctx));
+    p.set(a + "embedding_length", u32(n_embd));
+    p.set(a + "block_count", u32(n_layer));
+    p.set(a + "feed_forward_length", u32(n_ff));
+    p.set(a + "attention.head_count", u32(n_head));
+    p.set(a + "attention.head_count_kv", uint32_t{1});
+    p.set(a + "attention.key_length", u32(kv_lora + rope));
+    p.set(a + "attention.value_length", u32(kv_lora));
+    p.set(a + "attention.key_length_mla", u32(nope + rope));
+    p.set(a + "attention.value_length_mla", u32(v_dim));
+    if (q_lora) p.set(a + "attention.q_lora_rank", u32(q_lora));
+    p.set(a + "attention.kv_lora_rank", u32(kv_lora));
+    p.set(a + "attention.layer_norm_rms_epsilon", static_cast<float>(eps));
+    p.set(a + "rope.dimension_count", u32(rope));
+    p.set(a + "rope.freq_base", static_cast<float>(theta));
+    auto rs = c.find("rope_scaling");
+    if (rs != c.end() && !rs->is_null()) {
+        if (!rs->is_object()) fail("config.json: rope_scaling must be an object or null");
+        std::string type = rs->contains("type") ? (*rs)["type"].get<std::string>()
+                           : rs->contains("rope_type") ? (*rs)["rope_type"].get<std::string>() : "";
+        if (type != "yarn") fail("config.json: rope_scaling type '{}' is not supported for deepseek (yarn only)", type);
+        p.set(a + "rope.scaling.type", std::string("yarn"));
+        p.set(a + "rope.scaling.factor", static_cast<float>(config_num(*rs, "factor")));
+        p.set(a + "rope.scaling.original_context_length", u32(config_int(*rs, "original_max_position_embeddings")));
+        p.set(a + "rope.scaling.yarn_beta_fast", static_cast<float>(config_num_or(*rs, "beta_fast", 32.0)));
+        p.set(a + "rope.scaling.yarn_beta_slow", static_cast<float>(config_num_or(*rs, "beta_slow", 1.0)));
+        if (rs->contains("mscale_all_dim"))  // stored as 0.1 x mscale_all_dim (GGUF.md §3.5)
+            p.set(a + "rope.scaling.yarn_log_multiplier", static_cast<float>(0.1 * config_num(*rs, "mscale_all_dim")));
+    }
+    if (n_expert) {
+        p.set(a + "leading_dense_block_count", u32(first_dense));
+        p.set(a + "expert_count", u32(n_expert));
+        p.set(a + "expert_used_count", u32(n_used));
+        p.set(a + "expert_shared_count", u32(n_shared));
+        p.set(a + "expert_feed_forward_length", u32(n_ff_exp));
+        p.set(a + "expert_weights_scale", static_cast<float>(config_num_or(c, "routed_scaling_factor", 1.0)));
+        if (config_bool_or(c, "norm_topk_prob", false)) p.set(a + "expert_weights_norm", true);
+        std::string scoring = c.contains("scoring_func") ? c["scoring_func"].get<std::string>() : (v3 ? "sigmoid" : "softmax");
+        if (scoring != "sigmoid" && scoring != "softmax")
+            fail("config.json: scoring_func '{}' is not supported (sigmoid, softmax)", scoring);
+        p.set(a + "expert_gating_func", uint32_t{scoring == "sigmoid" ? 2u : 1u});
+        if (c.contains("n_group") && !c["n_group"].is_null()) {
+            int64_t groups = positive(c, "n_group"), used = positive(c, "topk_group");
+            if (n_expert % groups != 0 || used > groups)
+                fail("config.json: n_group {} / topk_group {} do not divide n_routed_experts {}", groups, used, n_expert);
+            p.set(a + "expert_group_count", u32(groups));
+            p.set(a + "expert_group_used_count", u32(used));
+        }
+    }
+    p.set(a + "vocab_size", u32(n_vocab));
+
+    // Blocks present must match num_hidden_layers (+ MTP layers, which are skipped).
+    const int64_t n_mtp = non_negative(c, "num_nextn_predict_layers", 0);
+    for (const auto& name : ck.names()) {
+        int layer = -1;
+        if (std::sscanf(name.c_str(), "model.layers.%d.", &layer) != 1) continue;
+        if (layer >= n_layer && layer < n_layer + n_mtp) ck.use(name);
+        else if (layer < 0 || layer >= n_layer)
+            fail("{}: checkpoint has '{}' but config.json num_hidden_layers = {}", ck.dir().string(), name, n_layer);
+        if (name.find("rotary_emb.inv_freq") != std::string::npos) ck.use(name);
+    }
+    for (int64_t i = 0; i < n_layer; ++i)
+        if (!ck.has(fmt::format("model.layers.{}.input_layernorm.weight", i)))
+            fail("{}: config.json num_hidden_layers = {} but 'model.layers.{}.input_layernorm.weight' is missing",
+                 ck.dir().string(), n_layer, i);
+
+    const std::string emb_why = "vocab_size x hidden_size";
+    p.tensors.push_back(copy_tensor("token_embd.weight", expect_tensor(ck, "model.embed_tokens.weight", {n_vocab, n_embd}, emb_why), -1));
+    for (int64_t i = 0; i < n_layer; ++i) {
+        const int L = static_cast<int>(i);
+        const std::string hf = fmt::format("model.layers.{}.", i), gg = fmt::format("blk.{}.", i);
+        auto w = [&](const std::string& n, std::vector<int64_t> shape, const std::string& why) {
+            return expect_tensor(ck, hf + n, shape, why);
+        };
+        auto add = [&](const std::string& name, const Source& s) { p.tensors.push_back(copy_tensor(gg + name, s, L)); };
+        add("attn_norm.weight", w("input_layernorm.weight", {n_embd}, "hidden_size"));
+        const int64_t q_rows = n_head * (nope + rope);
+        const std::string q_why = "num_attention_heads x (qk_nope_head_dim + qk_rope_head_dim)";
+        if (q_lora) {
+            add("attn_q_a.weight", w("self_attn.q_a_proj.weight", {q_lora, n_embd}, "q_lora_rank, hidden_size"));
+            add("attn_q_a_norm.weight", w("self_attn.q_a_layernorm.weight", {q_lora}, "q_lora_rank"));
+            add("attn_q_b.weight", w("self_attn.q_b_proj.weight", {q_rows, q_lora}, q_why + ", q_lora_rank"));
+        } else {
+            add("attn_q.weight", w("self_attn.q_proj.weight", {q_rows, n_embd}, q_why + ", hidden_size"));
+        }
+        add("attn_kv_a_mqa.weight", w("self_attn.kv_a_proj_with_mqa.weight", {kv_lora + rope, n_embd},
+                                      "kv_lora_rank + qk_rope_head_dim, hidden_size"));
+        add("attn_kv_a_norm.weight", w("self_attn.kv_a_layernorm.weight", {kv_lora}, "kv_lora_rank"));
+        Source kv_b = w("self_attn.kv_b_proj.weight", {n_head * (nope + v_dim), kv_lora},
+                        "num_attention_heads x (qk_nope_head_dim + v_head_dim), kv_lora_rank");
+        p.tensors.push_back(k_b_tensor(gg + "attn_k_b.weight", kv_b, n_head, nope, v_dim, kv_lora, L));
+        OutTensor vb = mapped_tensor(gg + "attn_v_b.weight", {kv_lora, v_dim, n_head}, kv_b,
+                                     [nope, v_dim](int64_t r) { return (r / v_dim) * (nope + v_dim) + nope + r % v_dim; }, L);
+        vb.row_align = v_dim;
+        vb.source_bytes = kv_b.info->n_bytes() - p.tensors.back().source_bytes;
+        p.tensors.push_back(std::move(vb));
+        add("attn_output.weight", w("self_attn.o_proj.weight", {n_embd, n_head * v_dim}, "hidden_size, num_attention_heads x v_head_dim"));
+        add("ffn_norm.weight", w("post_attention_layernorm.weight", {n_embd}, "hidden_size"));
+        if (!is_moe(i)) {
+            add("ffn_gate.weight", w("mlp.gate_proj.weight", {n_ff, n_embd}, "intermediate_size, hidden_size"));
+            add("ffn_up.weight", w("mlp.up_proj.weight", {n_ff, n_embd}, "intermediate_size, hidden_size"));
+            add("ffn_down.weight", w("mlp.down_proj.weight", {n_embd, n_ff}, "hidden_size, intermediate_size"));
+            continue;
+        }
+        add("ffn_gate_inp.weight", w("mlp.gate.weight", {n_expert, n_embd}, "n_routed_experts, hidden_size"));
+        if (v3 || ck.has(hf + "mlp.gate.e_score_correction_bias")) {
+            Source b = w("mlp.gate.e_score_correction_bias", {n_expert}, "n_routed_experts");
+            p.tensors.push_back(copy_tensor(gg + "exp_probs_b.bias", b, L));
+        }
+        for (const char* proj : {"gate", "up", "down"}) {
+            std::vector<Source> experts;
+            const bool down = proj[0] == 'd';
+            std::vector<int64_t> shape = down ? std::vector<int64_t>{n_embd, n_ff_exp} : std::vector<int64_t>{n_ff_exp, n_embd};
+            for (int64_t e = 0; e < n_expert; ++e)
+                experts.push_back(w(fmt::format("mlp.experts.{}.{}_proj.weight", e, proj), shape,
+                                    down ? "hidden_size, moe_intermediate_size" : "moe_intermediate_size, hidden_size"));
+            p.tensors.push_back(stacked_experts(gg + fmt::format("ffn_{}_exps.weight", proj), std::move(experts), L));
+        }
+        if (n_shared) {
+            const int64_t n_sh = n_ff_exp * n_shared;
+            const std::string why = "moe_intermediate_size x n_shared_experts";
+            add("ffn_gate_shexp.weight", w("mlp.shared_experts.gate_proj.weight", {n_sh, n_embd}, why + ", hidden_size"));
+            add("ffn_up_shexp.weight", w("mlp.shared_experts.up_proj.weight", {n_sh, n_embd}, why + ", hidden_size"));
+            add("ffn_down_shexp.weight", w("mlp.shared_experts.down_proj.weight", {n_embd, n_sh}, "hidden_size, " + why));
+        }
+    }
+    p.tensors.push_back(copy_tensor("output_norm.weight", expect_tensor(ck, "model.norm.weight", {n_embd}, "hidden_size"), -1));
+    if (tied) {
+        if (ck.has("lm_head.weight")) ck.use("lm_head.weight");
+    } else {
+        if (!ck.has("lm_head.weight"))
+            fail("{}: config.json tie_word_embeddings = false but 'lm_head.weight' is missing", ck.dir().string());
+        p.tensors.push_back(copy_tensor("output.weight", expect_tensor(ck, "lm_head.weight", {n_vocab, n_embd}, emb_why), -1));
+    }
+    return p;
 }
 
 }  // namespace r1::convert
