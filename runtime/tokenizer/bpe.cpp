@@ -21,6 +21,45 @@ inline uint64_t pair_key(int32_t a, int32_t b) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
 }
 
+// Open-addressing table (linear probing) from a (left, right) id pair to its merge. The
+// node-based std::unordered_map made encoding memory-latency bound (perf: ~40% of the time in
+// its bucket walks on 1 MB of English with Qwen3's 151k merges).
+class MergeTable {
+public:
+    void reserve(size_t n) {
+        size_t cap = 16;
+        while (cap < 2 * n) cap *= 2;
+        slots_.assign(cap, Slot{kEmpty, {}});
+        mask_ = cap - 1;
+    }
+    // Keeps the first merge inserted for a pair (the lower rank).
+    void insert(uint64_t key, Merge m) {
+        for (size_t i = hash(key) & mask_;; i = (i + 1) & mask_) {
+            if (slots_[i].key == key) return;
+            if (slots_[i].key == kEmpty) {
+                slots_[i] = {key, m};
+                return;
+            }
+        }
+    }
+    const Merge* find(uint64_t key) const {
+        for (size_t i = hash(key) & mask_;; i = (i + 1) & mask_) {
+            if (slots_[i].key == key) return &slots_[i].merge;
+            if (slots_[i].key == kEmpty) return nullptr;
+        }
+    }
+
+private:
+    static constexpr uint64_t kEmpty = ~uint64_t{0};  // ids are < 2^31, so never a real key
+    struct Slot {
+        uint64_t key;
+        Merge merge;
+    };
+    static size_t hash(uint64_t k) { return static_cast<size_t>((k * 0x9E3779B97F4A7C15ull) >> 20); }
+    std::vector<Slot> slots_;
+    size_t mask_ = 0;
+};
+
 struct Candidate {
     int32_t rank;
     int32_t left;  // symbol index (= byte position: orders candidates left to right)
@@ -66,7 +105,7 @@ public:
             joined.assign(left).append(right);
             int32_t c = token_id(joined);
             if (c < 0) throw bad(fmt::format("the merged token '{}' is not in the vocabulary", joined));
-            merges_.emplace(pair_key(a, b), Merge{static_cast<int32_t>(r), c});  // first rank wins
+            merges_.insert(pair_key(a, b), Merge{static_cast<int32_t>(r), c});  // first rank wins
         }
     }
 
@@ -138,9 +177,9 @@ private:
             int32_t right = syms[static_cast<size_t>(left)].next;
             if (right < 0) return;
             int32_t a = syms[static_cast<size_t>(left)].id, b = syms[static_cast<size_t>(right)].id;
-            auto it = merges_.find(pair_key(a, b));
-            if (it == merges_.end()) return;
-            heap.push_back({it->second.rank, left, a, b, it->second.result});
+            const Merge* m = merges_.find(pair_key(a, b));
+            if (!m) return;
+            heap.push_back({m->rank, left, a, b, m->result});
             std::push_heap(heap.begin(), heap.end(), cmp);
         };
         for (int32_t i = 0; i + 1 < n; ++i) push(i);
@@ -164,7 +203,7 @@ private:
 
     PreTokenizer pre_;
     std::array<int32_t, 256> byte_token_{};
-    std::unordered_map<uint64_t, Merge> merges_;
+    MergeTable merges_;
 };
 
 }  // namespace

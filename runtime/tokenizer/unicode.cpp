@@ -96,10 +96,9 @@ void append_utf8(std::string& out, uint32_t cp) {
     }
 }
 
-std::string nfc(std::string_view s) {
-    bool ascii = true;
-    for (char c : s) ascii &= static_cast<unsigned char>(c) < 0x80;
-    if (ascii) return std::string(s);
+namespace {
+
+std::string nfc_utf8proc(std::string_view s) {
     utf8proc_uint8_t* out = nullptr;
     utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
                                       static_cast<utf8proc_ssize_t>(s.size()), &out,
@@ -107,6 +106,33 @@ std::string nfc(std::string_view s) {
     if (n < 0) fail("NFC normalization failed: {}", utf8proc_errmsg(n));
     std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> guard(out, &std::free);
     return std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
+}
+
+}  // namespace
+
+// An ASCII character is a starter that composes with nothing before it, so text splits into
+// independent runs there: only [ASCII char before a non-ASCII run .. the run's end] go
+// through utf8proc (which costs ~10% of encoding time on mixed text when run on everything).
+std::string nfc(std::string_view s) {
+    auto ascii = [&](size_t i) { return static_cast<unsigned char>(s[i]) < 0x80; };
+    std::string out;
+    out.reserve(s.size());
+    size_t i = 0;
+    while (i < s.size()) {
+        size_t j = i;
+        while (j < s.size() && ascii(j)) ++j;  // ASCII stretch [i, j)
+        if (j == s.size()) {
+            out.append(s.substr(i));
+            break;
+        }
+        size_t start = j > i ? j - 1 : j;  // the ASCII char before the run may compose with it
+        out.append(s.substr(i, start - i));
+        size_t end = j;
+        while (end < s.size() && !ascii(end)) ++end;
+        out += nfc_utf8proc(s.substr(start, end - start));
+        i = end;
+    }
+    return out;
 }
 
 namespace {
