@@ -21,6 +21,10 @@ void check_cases(const std::string& name) {
         std::vector<int32_t> got = tok.encode(text, /*add_special=*/false, /*parse_special=*/true);
         EXPECT_EQ(got, want) << name << ": " << text;
         ids_ok += got == want;
+        auto tokens = c["tokens"].get<std::vector<std::string>>();
+        ASSERT_EQ(tokens.size(), want.size());
+        for (size_t i = 0; i < want.size(); ++i)
+            EXPECT_EQ(tok.vocab().tokens[static_cast<size_t>(want[i])], tokens[i]) << name << ": id " << want[i];
         std::string decoded = tok.decode(want, /*show_special=*/true);
         EXPECT_EQ(decoded, c["decoded"].get<std::string>()) << name << ": " << text;
         if (c["roundtrip_exact"].get<bool>()) {
@@ -46,6 +50,11 @@ void check_goldens(const std::string& model) {
         std::vector<int32_t> got = tok.encode(text, p["add_bos"].get<bool>(), /*parse_special=*/true);
         EXPECT_EQ(got, want) << model << " prompt " << p["name"];
         ok += got == want;
+        auto pieces = p["pieces"];
+        ASSERT_EQ(pieces.size(), want.size());
+        for (size_t i = 0; i < want.size(); ++i)
+            EXPECT_EQ(tok.vocab().tokens[static_cast<size_t>(want[i])], pieces[i].get<std::string>())
+                << model << " " << p["name"] << " id " << want[i];
         // The golden greedy text decodes only the generated ids.
         auto greedy = p["greedy"]["ids"].get<std::vector<int32_t>>();
         EXPECT_EQ(tok.decode(greedy, true), p["greedy"]["text"].get<std::string>()) << model << " " << p["name"];
