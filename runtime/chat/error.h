@@ -31,14 +31,18 @@ private:
 };
 
 // Bounds of one template. The defaults sit far above what real chat templates need (the
-// largest known ones are ~20 KB and render a conversation in well under 100k steps).
+// largest known ones are ~20 KB and render a conversation in well under 100k steps; a step
+// costs about a microsecond, so the step cap alone bounds a render to a few seconds).
 struct Limits {
     size_t max_source_bytes = 1u << 20;    // template text
-    int max_nesting = 128;                 // parser: nested blocks and expressions
-    uint64_t max_steps = 20'000'000;       // evaluated statements + expressions per render
-    size_t max_output_bytes = 64u << 20;   // rendered text, and any one string value
-    size_t max_list_items = 1u << 20;      // any one list (range(), repetition, ...)
+    int max_nesting = 128;                 // parser: nested blocks, brackets, unary operators
+    int max_expr_depth = 256;              // parser: depth of one expression tree (a+b+c+... chains)
+    uint64_t max_steps = 5'000'000;        // evaluated statements + expressions + loop iterations
+    double max_seconds = 5.0;              // wall clock per render (checked every 64k steps)
+    size_t max_output_bytes = 16u << 20;   // rendered text, and any one string value
+    size_t max_list_items = 1u << 18;      // any one list (range(), repetition, ...)
     int max_call_depth = 64;               // nested macro calls
+    int max_eval_depth = 1500;             // nested statement + expression evaluations (C++ stack)
 };
 
 }  // namespace r1::chat

@@ -32,9 +32,21 @@ void Interp::check_list_size(size_t n) const {
              TemplateError::Kind::Limit);
 }
 
+Interp::DepthGuard::DepthGuard(Interp& x) : in(x) {
+    if (++in.eval_depth_ > in.limits_.max_eval_depth) {
+        --in.eval_depth_;
+        in.fail(fmt::format("evaluation nests deeper than {} levels", in.limits_.max_eval_depth), TemplateError::Kind::Limit);
+    }
+}
+
 void Interp::step() {
     if (++steps_ > limits_.max_steps)
         fail(fmt::format("render exceeded {} steps", limits_.max_steps), TemplateError::Kind::Limit);
+    if ((steps_ & 0xFFFF) == 0) {
+        std::chrono::duration<double> spent = std::chrono::steady_clock::now() - start_;
+        if (spent.count() > limits_.max_seconds)
+            fail(fmt::format("render took longer than {} s", limits_.max_seconds), TemplateError::Kind::Limit);
+    }
 }
 
 void Interp::emit(std::string& out, std::string_view text) const {
@@ -49,6 +61,9 @@ std::string Interp::render(const Template& t, const Dict& context) {
     for (const auto& [k, v] : context.items) root.vars[k] = v;
     root_ = &root;
     steps_ = 0;
+    start_ = std::chrono::steady_clock::now();
+    call_depth_ = 0;
+    eval_depth_ = 0;
     std::string out;
     exec(t.body, root, out);
     root_ = nullptr;
@@ -64,6 +79,7 @@ Interp::Flow Interp::exec(const Body& body, Scope& scope, std::string& out) {
 }
 
 Interp::Flow Interp::exec_stmt(const Stmt& s, Scope& scope, std::string& out) {
+    DepthGuard guard(*this);
     step();
     at(s.line, s.col);
     switch (s.kind) {
@@ -209,6 +225,7 @@ Interp::Flow Interp::exec_for(const Stmt& s, Scope& scope, std::string& out) {
             return a.pos[size_t(k) % a.pos.size()];
         }));
         sc.vars["loop"] = Value::make_dict(std::move(loop), Value::Kind::Object);
+        step();
         if (exec(s.bodies[0], sc, out) == Flow::Break) break;
     }
     return Flow::Normal;
@@ -217,10 +234,10 @@ Interp::Flow Interp::exec_for(const Stmt& s, Scope& scope, std::string& out) {
 Value Interp::call_macro(const Stmt& m, CallArgs& args) {
     if (call_depth_ >= limits_.max_call_depth)
         fail(fmt::format("macro calls nest deeper than {}", limits_.max_call_depth), TemplateError::Kind::Limit);
-    struct DepthGuard {
+    struct CallGuard {
         int& d;
-        explicit DepthGuard(int& x) : d(x) { ++d; }
-        ~DepthGuard() { --d; }
+        explicit CallGuard(int& x) : d(x) { ++d; }
+        ~CallGuard() { --d; }
     } guard(call_depth_);
     Scope sc;
     sc.parent = root_;
@@ -368,6 +385,7 @@ Value Interp::eval_filter(const Expr& e, Scope& scope, const Value* block_input)
 }
 
 Value Interp::eval(const Expr& e, Scope& scope) {
+    DepthGuard guard(*this);
     step();
     at(e.line, e.col);
     switch (e.kind) {
@@ -573,6 +591,7 @@ Value Interp::arith(const std::string& op, const Value& a, const Value& b) {
                 if (mul_overflow(int64_t(seq->s.size()), times, &total)) total = INT64_MAX;
                 check_string_size(size_t(total));
                 std::string s;
+                s.reserve(size_t(total));
                 for (int64_t k = 0; k < times; ++k) s += seq->s;
                 return Value::string(std::move(s));
             }

@@ -3,6 +3,7 @@
 // output bytes against the Limits, and reports errors at the node being evaluated.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <unordered_map>
 
@@ -69,7 +70,14 @@ private:
     const Limits& limits_;
     Scope* root_ = nullptr;
     uint64_t steps_ = 0;
+    std::chrono::steady_clock::time_point start_;
     int call_depth_ = 0;
+    int eval_depth_ = 0;
+    struct DepthGuard {
+        Interp& in;
+        explicit DepthGuard(Interp& x);
+        ~DepthGuard() { --in.eval_depth_; }
+    };
     int line_ = 1, col_ = 1;
 };
 

@@ -1,6 +1,8 @@
 // Recursive-descent parser following jinja2's grammar and operator precedence:
 // cond-expr < or < and < not < compare < + - < ~ < * / // % < ** < unary < postfix/filter/test.
 // Unknown statements, filters and tests are syntax errors here, before anything renders.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "runtime/chat/ast.h"
@@ -89,6 +91,20 @@ private:
         e->col = at.col;
         return e;
     }
+    // Records the subtree height; deep trees would overflow the stack in evaluation and
+    // destruction, so they are rejected here.
+    ExprPtr finish(ExprPtr e) {
+        int d = 0;
+        for (const auto& a : e->args)
+            if (a) d = std::max(d, a->depth);
+        for (const auto& [k, a] : e->kwargs) d = std::max(d, a->depth);
+        e->depth = d + 1;
+        if (e->depth > limits_.max_expr_depth)
+            throw TemplateError(TemplateError::Kind::Limit, e->line, e->col,
+                                fmt::format("expression nests deeper than {} levels", limits_.max_expr_depth));
+        return e;
+    }
+
     std::unique_ptr<Stmt> stmt(Stmt::Kind k, const Token& at) {
         auto s = std::make_unique<Stmt>();
         s->kind = k;
@@ -106,7 +122,7 @@ private:
             switch (t.type) {
                 case Tok::Eof:
                     if (ends.size() > 0)
-                        fail(t, fmt::format("unexpected end of template, expected '{}'", *ends.begin()));
+                        fail(t, fmt::format("unexpected end of template, expected '{}'", *(ends.end() - 1)));
                     return {};
                 case Tok::Data: {
                     auto s = stmt(Stmt::Kind::Text, t);
@@ -336,7 +352,7 @@ private:
         }
         auto e = node(Expr::Kind::Tuple, t);
         e->args = std::move(items);
-        return e;
+        return finish(std::move(e));
     }
 
     ExprPtr parse_expression(bool with_condexpr) {
@@ -351,7 +367,7 @@ private:
             c->args.push_back(std::move(e));
             c->args.push_back(std::move(cond));
             c->args.push_back(std::move(other));
-            e = std::move(c);
+            e = finish(std::move(c));
         }
         return e;
     }
@@ -361,7 +377,7 @@ private:
         e->name = op;
         e->args.push_back(std::move(a));
         e->args.push_back(std::move(b));
-        return e;
+        return finish(std::move(e));
     }
 
     ExprPtr parse_or() {
@@ -385,7 +401,7 @@ private:
             Depth d(*this, cur());
             auto e = node(Expr::Kind::Not, next());
             e->args.push_back(parse_not());
-            return e;
+            return finish(std::move(e));
         }
         return parse_compare();
     }
@@ -415,7 +431,7 @@ private:
             e->ops.push_back(op);
             e->args.push_back(parse_math1());
         }
-        return e ? std::move(e) : std::move(first);
+        return e ? finish(std::move(e)) : std::move(first);
     }
     ExprPtr parse_math1() {
         ExprPtr e = parse_concat();
@@ -456,6 +472,7 @@ private:
             const Token& t = next();
             e = node(t.text == "-" ? Expr::Kind::Neg : Expr::Kind::Pos, t);
             e->args.push_back(parse_unary(false));
+            e = finish(std::move(e));
         } else {
             e = parse_primary();
         }
@@ -509,7 +526,7 @@ private:
                         e->args.push_back(parse_expression(true));
                     }
                     expect_op("]");
-                    return e;
+                    return finish(std::move(e));
                 }
                 if (t.text == "{") {
                     next();
@@ -522,7 +539,7 @@ private:
                         e->args.push_back(parse_expression(true));
                     }
                     expect_op("}");
-                    return e;
+                    return finish(std::move(e));
                 }
                 [[fallthrough]];
             default: fail(t, fmt::format("unexpected {}", describe(t)));
@@ -537,14 +554,14 @@ private:
                     auto a = node(Expr::Kind::Attr, t);
                     a->name = next().text;
                     a->args.push_back(std::move(e));
-                    e = std::move(a);
+                    e = finish(std::move(a));
                 } else if (cur().type == Tok::Int) {
                     auto a = node(Expr::Kind::Item, t);
                     auto idx = node(Expr::Kind::Const, cur());
                     idx->value = Value::integer(next().ival);
                     a->args.push_back(std::move(e));
                     a->args.push_back(std::move(idx));
-                    e = std::move(a);
+                    e = finish(std::move(a));
                 } else {
                     fail(cur(), fmt::format("expected a name after '.', got {}", describe(cur())));
                 }
@@ -577,7 +594,7 @@ private:
             e->args.push_back(std::move(parts[1]));
             e->args.push_back(std::move(parts[2]));
         }
-        return e;
+        return finish(std::move(e));
     }
 
     void parse_call_args(Expr& e) {
@@ -602,9 +619,11 @@ private:
 
     ExprPtr parse_call(ExprPtr callee) {
         auto e = node(Expr::Kind::Call, cur());
+        e->line = callee->line;  // errors raised by the call point at the callee
+        e->col = callee->col;
         e->args.push_back(std::move(callee));
         parse_call_args(*e);
-        return e;
+        return finish(std::move(e));
     }
 
     std::string dotted_name() {
@@ -628,7 +647,7 @@ private:
             if (!has_filter(f->name)) fail(t, fmt::format("no filter named '{}'", f->name));
             f->args.push_back(std::move(e));
             if (is_op("(")) parse_call_args(*f);
-            e = std::move(f);
+            e = finish(std::move(f));
         }
         return e;
     }
@@ -649,7 +668,7 @@ private:
             if (is_name("is")) fail(cur(), "you cannot chain multiple tests with is");
             x->args.push_back(parse_postfix(parse_primary()));
         }
-        return x;
+        return finish(std::move(x));
     }
 
     ExprPtr parse_filter_expr(ExprPtr e) {
