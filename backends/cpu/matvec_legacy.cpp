@@ -1,18 +1,18 @@
 // matvec for the 32-element legacy formats: Q4_0, Q5_0, Q8_0 against Q8_0 activations and
 // Q4_1, Q5_1 against Q8_1. Weights stay unsigned 4/5-bit; their offsets (−8, −16) are folded
-// in as p(q, a) − p(offset, a) per pair, and the Q4_1/Q5_1 minimum as m · s (s of Q8_1).
-// One fp32 FMA per block.
+// in exactly as −offset·Σa (int32, precomputed per activation block), the Q4_1/Q5_1 minimum
+// as m · s (s of Q8_1). One fp32 FMA per block.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "backends/cpu/matvec_legacy.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 
 #include <hwy/highway.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/simd-inl.h"
-#include "backends/cpu/matvec_driver-inl.h"
 #include "quant/blocks.h"
 #include "quant/fp16.h"
 
@@ -47,6 +47,35 @@ HWY_INLINE V8 HighBits(const uint8_t* qh, size_t k) {
     return hn::IfThenElseZero(hn::TestBit(bytes, hn::LoadU(d8, kQhBit + k)), hn::Set(d8, 16));
 }
 
+// Activation data of up to kChunk blocks, computed once per matvec and shared by every row:
+// fp32 scales, fp32 s of Q8_1, and the int32 lanes of −offset·Σa that start each block's
+// pair sums (folding the weights' offset in exactly, at no cost per row).
+constexpr int64_t kChunk = 128;  // 128 x 40 B = 5 KiB of stack
+struct ActChunk {
+    float d[kChunk];
+    float s[kChunk];
+    int32_t bias[kChunk * 8];  // D32 has at most 8 lanes (D8 is capped at 32 bytes)
+};
+
+template <class A, int kOffset, bool kMin>
+HWY_INLINE void PrepareChunk(const A* x, int64_t nb, ActChunk& c) {
+    const D8 d8;
+    const D16 d16;
+    const D32 d32;
+    const size_t n = hn::Lanes(d8);
+    for (int64_t b = 0; b < nb; ++b) {
+        c.d[b] = F16ToF32(x[b].d);
+        if constexpr (kMin) c.s[b] = F16ToF32(x[b].s);
+        if constexpr (kOffset != 0) {
+            V32 s0 = hn::Zero(d32), s1 = hn::Zero(d32);
+            for (size_t k = 0; k < 32; k += n) {
+                DotPairs(MulPairs(hn::Set(d8, kOffset), hn::LoadU(d8, x[b].qs + k)), hn::Set(d16, -1), s0, s1);
+            }
+            hn::StoreU(hn::Add(s0, s1), d32, c.bias + 8 * b);
+        }
+    }
+}
+
 // Σ_blocks d_w · d_a · Σ (q − offset)·a (+ m_w · s_a with kMin) for one row.
 template <class WBlock, class ABlock, int kOffset, bool kHigh, bool kMin>
 struct Nibble {
@@ -54,34 +83,37 @@ struct Nibble {
     using A = ABlock;
     static constexpr int64_t kBlock = 32;
 
-    static HWY_INLINE float Row(const W* w, const A* x, int64_t nb) {
+    static HWY_INLINE void Prepare(const A* x, int64_t nb, ActChunk& c) { PrepareChunk<A, kOffset, kMin>(x, nb, c); }
+
+    static HWY_INLINE float Row(const W* w, const A* x, const ActChunk& c, int64_t nb) {
         const D8 d8;
         const D16 d16;
         const D32 d32;
         const DF32 df;
         const size_t n = hn::Lanes(d8);
         const V16 ones = hn::Set(d16, 1);
-        const V8 offset = hn::Set(d8, kOffset);
         VF32 acc = hn::Zero(df), acc_odd = hn::Zero(df);  // two FMA chains hide the latency
-        float mins = 0.0f;
+        float mins = 0.0f, mins_odd = 0.0f;
         for (int64_t b = 0; b < nb; ++b) {
-            V32 s0 = hn::Zero(d32), s1 = hn::Zero(d32);
+            V32 s0 = kOffset != 0 ? hn::LoadU(d32, c.bias + 8 * b) : hn::Zero(d32);
+            V32 s1 = hn::Zero(d32);
             for (size_t k = 0; k < 32; k += n) {
-                const V8 a = hn::LoadU(d8, x[b].qs + k);
                 V8 q = Nibbles(w[b].qs, UpperHalf(k));
                 if constexpr (kHigh) q = hn::Or(q, HighBits(w[b].qh, k));
-                V16 p = MulPairs(q, a);
-                if constexpr (kOffset != 0) p = hn::Sub(p, MulPairs(offset, a));
-                DotPairs(p, ones, s0, s1);
+                DotPairs(MulPairs(q, hn::LoadU(d8, x[b].qs + k)), ones, s0, s1);
             }
-            const float dd = F16ToF32(w[b].d) * F16ToF32(x[b].d);
-            acc = hn::MulAdd(hn::Set(df, dd), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
-            if constexpr (kMin) mins += F16ToF32(w[b].m) * F16ToF32(x[b].s);
+            acc = hn::MulAdd(hn::Set(df, F16ToF32(w[b].d) * c.d[b]), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
             const VF32 t = acc;  // alternate the chains
             acc = acc_odd;
             acc_odd = t;
+            if constexpr (kMin) {
+                mins += F16ToF32(w[b].m) * c.s[b];
+                const float u = mins;
+                mins = mins_odd;
+                mins_odd = u;
+            }
         }
-        return ReduceSum(hn::Add(acc, acc_odd)) + mins;
+        return ReduceSum(hn::Add(acc, acc_odd)) + (mins + mins_odd);
     }
 };
 
@@ -91,7 +123,9 @@ struct Q8_0Kernel {
     using A = BlockQ8_0;
     static constexpr int64_t kBlock = 32;
 
-    static HWY_INLINE float Row(const W* w, const A* x, int64_t nb) {
+    static HWY_INLINE void Prepare(const A* x, int64_t nb, ActChunk& c) { PrepareChunk<A, 0, false>(x, nb, c); }
+
+    static HWY_INLINE float Row(const W* w, const A* x, const ActChunk& c, int64_t nb) {
         const D8 d8;
         const D16 d16;
         const D32 d32;
@@ -104,8 +138,7 @@ struct Q8_0Kernel {
             for (size_t k = 0; k < 32; k += n) {
                 DotPairs(MulPairsSigned(hn::LoadU(d8, w[b].qs + k), hn::LoadU(d8, x[b].qs + k)), ones, s0, s1);
             }
-            const float dd = F16ToF32(w[b].d) * F16ToF32(x[b].d);
-            acc = hn::MulAdd(hn::Set(df, dd), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
+            acc = hn::MulAdd(hn::Set(df, F16ToF32(w[b].d) * c.d[b]), hn::ConvertTo(df, hn::Add(s0, s1)), acc);
             const VF32 t = acc;  // alternate the chains
             acc = acc_odd;
             acc_odd = t;
@@ -114,13 +147,33 @@ struct Q8_0Kernel {
     }
 };
 
+// Rows over column chunks of kChunk blocks: prepare the chunk's activation data once, then
+// every row accumulates its part of the chunk into y.
+template <class K>
+HWY_INLINE void LegacyDriver(const MatvecArgs& a) {
+    using W = typename K::W;
+    const int64_t nb = a.n_in / K::kBlock;
+    const auto* base = static_cast<const uint8_t*>(a.w);
+    const auto* x = static_cast<const typename K::A*>(a.x);
+    const size_t row_bytes = static_cast<size_t>(nb) * sizeof(W);
+    ActChunk chunk;
+    for (int64_t c0 = 0; c0 < nb; c0 += kChunk) {
+        const int64_t n = std::min(kChunk, nb - c0);
+        K::Prepare(x + c0, n, chunk);
+        for (int64_t r = 0; r < a.n_out; ++r) {
+            const float part = K::Row(reinterpret_cast<const W*>(base + static_cast<size_t>(r) * row_bytes) + c0, x + c0, chunk, n);
+            a.y[r] = c0 == 0 ? part : a.y[r] + part;
+        }
+    }
+}
+
 }  // namespace
 
-void MatvecQ4_0Q8_0(const MatvecArgs& a) { MatvecDriver<Nibble<BlockQ4_0, BlockQ8_0, 8, false, false>>(a); }
-void MatvecQ4_1Q8_1(const MatvecArgs& a) { MatvecDriver<Nibble<BlockQ4_1, BlockQ8_1, 0, false, true>>(a); }
-void MatvecQ5_0Q8_0(const MatvecArgs& a) { MatvecDriver<Nibble<BlockQ5_0, BlockQ8_0, 16, true, false>>(a); }
-void MatvecQ5_1Q8_1(const MatvecArgs& a) { MatvecDriver<Nibble<BlockQ5_1, BlockQ8_1, 0, true, true>>(a); }
-void MatvecQ8_0Q8_0(const MatvecArgs& a) { MatvecDriver<Q8_0Kernel>(a); }
+void MatvecQ4_0Q8_0(const MatvecArgs& a) { LegacyDriver<Nibble<BlockQ4_0, BlockQ8_0, 8, false, false>>(a); }
+void MatvecQ4_1Q8_1(const MatvecArgs& a) { LegacyDriver<Nibble<BlockQ4_1, BlockQ8_1, 0, false, true>>(a); }
+void MatvecQ5_0Q8_0(const MatvecArgs& a) { LegacyDriver<Nibble<BlockQ5_0, BlockQ8_0, 16, true, false>>(a); }
+void MatvecQ5_1Q8_1(const MatvecArgs& a) { LegacyDriver<Nibble<BlockQ5_1, BlockQ8_1, 0, true, true>>(a); }
+void MatvecQ8_0Q8_0(const MatvecArgs& a) { LegacyDriver<Q8_0Kernel>(a); }
 
 }  // namespace r1::cpu::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
