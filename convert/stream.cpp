@@ -87,10 +87,14 @@ void stream_tensors(gguf::Writer& w, const std::vector<StreamTensor>& tensors, i
             try {
                 const Slice& s = slices[i];
                 const StreamTensor& t = tensors[s.tensor];
-                f32.resize(static_cast<size_t>(s.n * t.row_length));
-                if (s.n > 0) t.produce(s.r0, s.n, f32.data());
                 std::vector<uint8_t> bytes(static_cast<size_t>(s.n) * row_bytes(t.type, static_cast<uint64_t>(t.row_length)));
-                if (s.n > 0) encode_rows(t.type, f32.data(), s.n, t.row_length, bytes.data());
+                if (s.n > 0 && t.produce_bytes) {
+                    t.produce_bytes(s.r0, s.n, bytes.data());
+                } else if (s.n > 0) {
+                    f32.resize(static_cast<size_t>(s.n * t.row_length));
+                    t.produce(s.r0, s.n, f32.data());
+                    encode_rows(t.type, f32.data(), s.n, t.row_length, bytes.data());
+                }
                 std::lock_guard lk(m);
                 ready.emplace(i, std::move(bytes));
             } catch (...) {

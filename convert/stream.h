@@ -20,7 +20,9 @@ struct StreamTensor {
     int64_t row_length = 0, n_rows = 0;
     int64_t row_align = 1;      // slices start at multiples of this many rows
     uint64_t source_bytes = 0;  // for progress (MB/s of input)
-    std::function<void(int64_t r0, int64_t n, float* dst)> produce;
+    std::function<void(int64_t r0, int64_t n, float* dst)> produce = {};
+    // Instead of produce: the encoded bytes of rows [r0, r0 + n) directly (copies in `quantize`).
+    std::function<void(int64_t r0, int64_t n, uint8_t* dst)> produce_bytes = {};
 };
 
 // Elements per slice (float32): 4 Mi = 16 MiB, a few per thread in flight.

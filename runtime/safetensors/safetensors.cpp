@@ -80,6 +80,56 @@ bool pread_all(int fd, void* dst, uint64_t n, uint64_t offset) {
     return true;
 }
 
+// SAX handler that only looks at keys: duplicates per object and the number of top-level keys.
+struct KeyChecker : nlohmann::json_sax<nlohmann::json> {
+    std::vector<std::unordered_set<std::string>> open;  // keys of each open object
+    int depth = 0;                                      // objects and arrays
+    size_t top_level = 0;
+    bool too_many = false, duplicate_top_level = false;
+    std::string duplicate;
+
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override {
+        open.emplace_back();
+        ++depth;
+        return true;
+    }
+    bool key(string_t& k) override {
+        if (!open.back().insert(k).second) {
+            duplicate = k;
+            duplicate_top_level = depth == 1;
+            return false;
+        }
+        if (depth == 1 && ++top_level > kMaxTensors + 1) {
+            too_many = true;
+            return false;
+        }
+        return true;
+    }
+    bool end_object() override {
+        open.pop_back();
+        --depth;
+        return true;
+    }
+    bool start_array(std::size_t) override {
+        open.emplace_back();  // keeps open.back() meaning "innermost object" only for objects
+        ++depth;
+        return true;
+    }
+    bool end_array() override {
+        open.pop_back();
+        --depth;
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+};
+
 }  // namespace
 
 std::string_view dtype_name(Dtype d) { return kDtypes[static_cast<int>(d)].name; }
@@ -205,26 +255,23 @@ void File::parse_header(std::span<const uint8_t> prefix, uint64_t file_size) {
     while (!header.empty() && header.back() == ' ') header.remove_suffix(1);  // writer padding
 
     using json = nlohmann::json;
-    // The callback rejects duplicate keys at any depth (nlohmann keeps the last silently) and
-    // caps the number of tensors before they are all materialised (ST11, ST16).
-    std::vector<std::unordered_set<std::string>> open_objects;
-    size_t top_level_keys = 0;
-    auto callback = [&](int /*depth*/, json::parse_event_t ev, json& parsed) -> bool {
-        if (ev == json::parse_event_t::object_start) open_objects.emplace_back();
-        else if (ev == json::parse_event_t::object_end) open_objects.pop_back();
-        else if (ev == json::parse_event_t::key) {
-            const auto& k = parsed.get_ref<const std::string&>();
-            if (!open_objects.back().insert(k).second)
-                err(open_objects.size() == 1 ? ErrorCode::DuplicateTensor : ErrorCode::InvalidHeaderDeserialization,
-                    fmt::format("duplicate key '{}' in the header", k));
-            if (open_objects.size() == 1 && ++top_level_keys > kMaxTensors + 1)
-                err(ErrorCode::TooManyTensors, fmt::format("more than {} tensors", kMaxTensors));
-        }
-        return true;
-    };
+    // A first SAX pass rejects duplicate keys at any depth (nlohmann's DOM keeps the last one
+    // silently) and caps the tensor count before anything is materialised (ST11, ST16).
+    KeyChecker checker;
+    bool sax_ok = false;
+    try {
+        sax_ok = json::sax_parse(header.begin(), header.end(), &checker);
+    } catch (const json::exception& e) {
+        err(ErrorCode::InvalidHeaderDeserialization, fmt::format("header is not valid JSON: {}", e.what()));
+    }
+    if (checker.too_many) err(ErrorCode::TooManyTensors, fmt::format("more than {} tensors", kMaxTensors));
+    if (!checker.duplicate.empty())
+        err(checker.duplicate_top_level ? ErrorCode::DuplicateTensor : ErrorCode::InvalidHeaderDeserialization,
+            fmt::format("duplicate key '{}' in the header", checker.duplicate));
+    if (!sax_ok) err(ErrorCode::InvalidHeaderDeserialization, "header is not valid JSON");
     json j;
     try {
-        j = json::parse(header.begin(), header.end(), callback);
+        j = json::parse(header.begin(), header.end());
     } catch (const json::exception& e) {
         err(ErrorCode::InvalidHeaderDeserialization, fmt::format("header is not valid JSON: {}", e.what()));
     }

@@ -44,7 +44,7 @@ private:
 };
 
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference implementation's cap
-constexpr size_t kMaxTensors = 1 << 18;            // per file; R1's largest shard has ~2,000
+constexpr size_t kMaxTensors = 1 << 16;            // per file (ST16); real shards hold a few thousand
 
 struct TensorInfo {
     std::string name;
