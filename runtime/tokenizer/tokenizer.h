@@ -1,7 +1,8 @@
 // Tokenizer: text <-> token ids for byte-level BPE ("gpt2") and SentencePiece-style ("llama")
 // vocabularies (GGUF.md §6), plus a streaming Detokenizer that holds back partial UTF-8.
 // Invalid UTF-8 in the input is replaced by U+FFFD before tokenizing (never an exception);
-// decoded text is valid UTF-8 with invalid byte runs shown as U+FFFD.
+// decoded text is valid UTF-8 with invalid byte runs shown as U+FFFD. A Tokenizer is immutable
+// after create(): encode/decode may run concurrently from several threads.
 #pragma once
 
 #include <cstddef>

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/gguf/gguf.h"
 #include "tests/cli/run_r1.h"
 #include "tests/tokenizer/tokenizer_fixtures.h"
 
@@ -50,6 +51,27 @@ TEST(CliTokenize, FileBytesPiecesAndFlags) {
     r = run_r1({"tokenize", "-m", dir, "--detokenize", "1025 824 25"});
     EXPECT_EQ(r.out, "<\xEF\xBD\x9C" "begin\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>ROMEO:");
     std::filesystem::remove(f);
+}
+
+TEST(CliTokenize, GgufFile) {
+    // The same golden ids from a GGUF file holding the vocabulary (padded as the converter does).
+    namespace fs = std::filesystem;
+    fs::path p = fs::temp_directory_path() / fmt::format("r1_tok_cli_{}.gguf", ::getpid());
+    {
+        gguf::Writer w(p);
+        w.set("general.architecture", "qwen2");
+        tokenizer::write_vocab_gguf(hf_tokenizer("models/tiny-r1-qwen2").vocab(), w, 1088);
+        w.finish();
+    }
+    nlohmann::json doc = load_json(fixture("models/tiny-r1-qwen2/goldens/prompts.json"));
+    for (const auto& pr : doc["prompts"]) {
+        std::vector<std::string> args = {"tokenize", "-m", p.string(), "-p", pr["text"].get<std::string>()};
+        if (!pr["add_bos"].get<bool>()) args.push_back("--no-bos");
+        RunResult r = run_r1(args);
+        EXPECT_EQ(r.status, 0) << r.err;
+        EXPECT_EQ(r.out, ids_line(pr["ids"].get<std::vector<int32_t>>())) << pr["name"];
+    }
+    fs::remove(p);
 }
 
 TEST(CliTokenize, ErrorsAreOneLine) {

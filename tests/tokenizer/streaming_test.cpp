@@ -2,6 +2,8 @@
 // until complete, and token_to_piece never writes past the caller's buffer (T08).
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "tests/tokenizer/tokenizer_fixtures.h"
 #include "runtime/tokenizer/unicode.h"
 
@@ -74,6 +76,25 @@ TEST(TokenizerStreaming, TokenToPieceRespectsBuffer) {
     EXPECT_EQ(tok->token_to_piece(0x41, buf, 1, true), 1u);  // byte tokens are in byte order
     EXPECT_EQ(buf[0], 'A');
     EXPECT_EQ(tok->token_to_piece(-1, buf, 1, true), 0u);
+}
+
+TEST(TokenizerThreads, ConcurrentEncodeMatchesSerial) {
+    const Tokenizer& tok = hf_tokenizer("tokenizers/qwen3");
+    nlohmann::json doc = load_json(fixture("tokenizers/qwen3/cases.json"));
+    std::vector<std::string> texts;
+    for (const auto& c : doc["cases"]) texts.push_back(c["text"].get<std::string>());
+    std::vector<std::vector<int32_t>> serial;
+    for (const auto& t : texts) serial.push_back(tok.encode(t, true, true));
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 4; ++k)
+        threads.emplace_back([&, k] {
+            for (int rep = 0; rep < 20; ++rep)
+                for (size_t i = 0; i < texts.size(); ++i)
+                    mismatches[static_cast<size_t>(k)] += tok.encode(texts[i], true, true) != serial[i];
+        });
+    for (auto& t : threads) t.join();
+    for (int m : mismatches) EXPECT_EQ(m, 0);
 }
 
 }  // namespace
