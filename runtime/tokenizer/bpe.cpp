@@ -60,10 +60,12 @@ private:
     size_t mask_ = 0;
 };
 
+// A queued merge at symbol `left`. Merge ranks are unique per pair and symbol ids only grow,
+// so the candidate is still valid exactly when the pair now at `left` has this rank; that keeps
+// the heap entry at 8 bytes (1 MB of one character queues ~3M of them).
 struct Candidate {
     int32_t rank;
     int32_t left;  // symbol index (= byte position: orders candidates left to right)
-    int32_t left_id, right_id, result;
     bool operator>(const Candidate& o) const {
         return rank != o.rank ? rank > o.rank : left > o.left;
     }
@@ -172,26 +174,30 @@ private:
         auto& heap = s.heap;
         heap.clear();
         auto cmp = std::greater<Candidate>();
+        auto merge_at = [&](int32_t left) -> const Merge* {
+            const Symbol& l = syms[static_cast<size_t>(left)];
+            if (l.id < 0 || l.next < 0) return nullptr;
+            return merges_.find(pair_key(l.id, syms[static_cast<size_t>(l.next)].id));
+        };
         auto push = [&](int32_t left) {
             if (left < 0) return;
-            int32_t right = syms[static_cast<size_t>(left)].next;
-            if (right < 0) return;
-            int32_t a = syms[static_cast<size_t>(left)].id, b = syms[static_cast<size_t>(right)].id;
-            const Merge* m = merges_.find(pair_key(a, b));
-            if (!m) return;
-            heap.push_back({m->rank, left, a, b, m->result});
-            std::push_heap(heap.begin(), heap.end(), cmp);
+            if (const Merge* m = merge_at(left)) {
+                heap.push_back({m->rank, left});
+                std::push_heap(heap.begin(), heap.end(), cmp);
+            }
         };
-        for (int32_t i = 0; i + 1 < n; ++i) push(i);
+        for (int32_t i = 0; i + 1 < n; ++i)
+            if (const Merge* m = merge_at(i)) heap.push_back({m->rank, i});
+        std::make_heap(heap.begin(), heap.end(), cmp);
         while (!heap.empty()) {
             std::pop_heap(heap.begin(), heap.end(), cmp);
             Candidate c = heap.back();
             heap.pop_back();
+            const Merge* m = merge_at(c.left);
+            if (!m || m->rank != c.rank) continue;  // stale: a side has merged since
             Symbol& l = syms[static_cast<size_t>(c.left)];
-            if (l.id != c.left_id || l.next < 0) continue;  // stale
             Symbol& r = syms[static_cast<size_t>(l.next)];
-            if (r.id != c.right_id) continue;
-            l.id = c.result;
+            l.id = m->result;
             l.next = r.next;
             if (r.next >= 0) syms[static_cast<size_t>(r.next)].prev = c.left;
             r.id = -1;
