@@ -198,6 +198,8 @@ Vocab import_tokenizer_json(const fs::path& dir, const json* cfg) {
             auto [jt, tfresh] = by_text.emplace(text, static_cast<int32_t>(id));
             if (!tfresh && jt->second != id)
                 json_error(path, fmt::format("token '{}' has two ids ({} and {})", text, jt->second, id));
+            if (a.value("single_word", false))  // would need word-boundary matching; none of ours use it
+                json_error(path, fmt::format("added token '{}' has single_word = true, which is not supported", text));
             bool special = a.value("special", false);
             added_type[id] = special || looks_special(text) ? TokenType::Control : TokenType::UserDefined;
             if (a.value("lstrip", false)) v.lstrip_ids.push_back(static_cast<int32_t>(id));

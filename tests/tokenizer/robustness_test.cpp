@@ -155,6 +155,7 @@ TEST(TokenizerBadVocab, T09BadTokenizerJson) {
         doc("", "", R"(,"dup":65)"),                                                  // two strings, one id
         doc("", R"({"id":256,"content":"!","special":false})", ""),                  // one string, two ids
         doc("", "", R"(,"neg":-1)"),
+        doc("", R"({"id":256,"content":"<w>","special":false,"single_word":true})", ""),  // unsupported flag
     };
     for (const std::string& d : bad) {
         write_file(dir / "tokenizer.json", d);
