@@ -67,7 +67,7 @@ private:
     Value arith(const std::string& op, const Value& a, const Value& b);
     Value percent_format(const std::string& fmt, const Value& args);
 
-    const Limits& limits_;
+    Limits limits_;  // a copy: an Interp may outlive the Limits it was made from
     Scope* root_ = nullptr;
     uint64_t steps_ = 0;
     std::chrono::steady_clock::time_point start_;
