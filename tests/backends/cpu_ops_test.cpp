@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "backends/cpu/kernels.h"
 #include "backends/cpu/ops/cpu_backend.h"
 #include "backends/cpu/ops/ops.h"
 #include "quant/codecs.h"
@@ -51,6 +52,18 @@ TEST_P(MatmulTypes, MatchesDoubleReferenceAndThreadsAgree) {
             auto m = make_matrix(t, n_out, n_in, uint32_t(n_out * 7 + n_in));
             const int64_t n_tok = 5;
             auto x = randn(size_t(n_tok * n_in), 99);
+            // The threaded op multiplies by x quantized to its kernel's activation type.
+            auto xq = x;
+            double tol = 1e-5;
+            for (const auto& k : cpu::matvec_kernels())
+                if (k.weight == t && k.act != GgmlType::F32) {
+                    std::vector<uint8_t> blocks(row_bytes(k.act, uint64_t(n_in)));
+                    for (int64_t tk = 0; tk < n_tok; ++tk) {
+                        codec(k.act)->quantize_row(x.data() + tk * n_in, blocks.data(), n_in);
+                        codec(k.act)->dequantize_row(blocks.data(), xq.data() + tk * n_in, n_in);
+                    }
+                    tol = std::max(k.rel_tol, 1e-5);
+                }
             std::vector<float> ref(size_t(n_tok * n_out)), y1(ref.size()), y2(ref.size()), y3(ref.size());
             cpu::matmul_ref(m.view, x.data(), n_tok, ref.data());
             cpu::matmul(m.view, x.data(), n_tok, y1.data(), 1);
@@ -58,14 +71,16 @@ TEST_P(MatmulTypes, MatchesDoubleReferenceAndThreadsAgree) {
             cpu::matmul(m.view, x.data(), n_tok, y3.data(), 3);
             for (int64_t tk = 0; tk < n_tok; ++tk)
                 for (int64_t r = 0; r < n_out; ++r) {
-                    double s = 0, mag = 0;
+                    double s = 0, sq = 0, mag = 0;
                     for (int64_t i = 0; i < n_in; ++i) {
-                        s += double(m.deq[size_t(r * n_in + i)]) * x[size_t(tk * n_in + i)];
-                        mag += std::fabs(double(m.deq[size_t(r * n_in + i)]) * x[size_t(tk * n_in + i)]);
+                        const double wi = m.deq[size_t(r * n_in + i)];
+                        s += wi * x[size_t(tk * n_in + i)];
+                        sq += wi * xq[size_t(tk * n_in + i)];
+                        mag += std::fabs(wi * x[size_t(tk * n_in + i)]);
                     }
                     const size_t k = size_t(tk * n_out + r);
                     EXPECT_NEAR(ref[k], s, 1e-5 * mag + 1e-6) << "type " << type_traits(t).name;
-                    EXPECT_NEAR(y1[k], s, 1e-5 * mag + 1e-6);
+                    EXPECT_NEAR(y1[k], sq, tol * mag + 1e-6) << "type " << type_traits(t).name;
                 }
             EXPECT_EQ(y1, y2);
             EXPECT_EQ(y1, y3);

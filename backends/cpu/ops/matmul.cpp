@@ -1,10 +1,13 @@
 // Matrix products on weights of any type with a row codec, and embedding lookup.
-// The reference dequantizes each row and takes a sequential float32 dot product; the
-// threaded op dequantizes tiles of rows once per batch and splits tiles across threads.
-// TODO(#7): switch to the SIMD matvec table of backends/cpu when it lands.
+// The reference dequantizes each row and takes a sequential float32 dot product. The
+// threaded op uses the SIMD matvec kernel of the weight type (backends/cpu/kernels.h; the
+// activations quantized to its partner type as ggml does) on tiles of rows, each tile
+// applied to every token of the batch while it is in cache; types without a kernel
+// dequantize the tile to float32 instead. Tiles are split across threads, never a row.
 #include <algorithm>
 #include <vector>
 
+#include "backends/cpu/kernels.h"
 #include "backends/cpu/ops/ops.h"
 #include "quant/types.h"
 #include "runtime/core/error.h"
@@ -43,30 +46,62 @@ void matmul_ref(const WeightView& w, const float* x, int64_t n_tokens, float* y)
     }
 }
 
-void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, int n_threads) {
+namespace {
+
+const MatvecKernel* kernel_for(const WeightView& w) {
+    for (const MatvecKernel& k : matvec_kernels())
+        if (k.weight == w.type && w.n_in % k.block_size == 0) {
+            if (k.act == GgmlType::F32 || find_quantize(k.act)) return &k;
+        }
+    return nullptr;
+}
+
+void matmul_dequant(const WeightView& w, const float* x, int64_t n_tokens, float* y, int n_threads) {
     const int64_t n_tiles = (w.n_out + kTileRows - 1) / kTileRows;
-    const bool is_f32 = w.type == GgmlType::F32;
 #pragma omp parallel num_threads(n_threads)
     {
-        std::vector<float> tile(is_f32 ? 0 : size_t(kTileRows * w.n_in));
+        std::vector<float> tile(size_t(kTileRows * w.n_in));
 #pragma omp for schedule(static)
         for (int64_t ti = 0; ti < n_tiles; ++ti) {
             const int64_t r0 = ti * kTileRows;
             const int64_t nr = std::min(kTileRows, w.n_out - r0);
-            const float* rows;
-            if (is_f32) {
-                rows = reinterpret_cast<const float*>(row_ptr(w, r0));
-            } else {
-                for (int64_t r = 0; r < nr; ++r)
-                    R1_CHECK(dequantize_row(w.type, row_ptr(w, r0 + r), tile.data() + r * w.n_in, w.n_in));
-                rows = tile.data();
-            }
+            for (int64_t r = 0; r < nr; ++r)
+                R1_CHECK(dequantize_row(w.type, row_ptr(w, r0 + r), tile.data() + r * w.n_in, w.n_in));
             for (int64_t t = 0; t < n_tokens; ++t) {
                 const float* xt = x + t * w.n_in;
                 float* yt = y + t * w.n_out + r0;
-                for (int64_t r = 0; r < nr; ++r) yt[r] = dot8(rows + r * w.n_in, xt, w.n_in);
+                for (int64_t r = 0; r < nr; ++r) yt[r] = dot8(tile.data() + r * w.n_in, xt, w.n_in);
             }
         }
+    }
+}
+
+}  // namespace
+
+void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, int n_threads) {
+    const MatvecKernel* k = kernel_for(w);
+    if (!k) return matmul_dequant(w, x, n_tokens, y, n_threads);
+
+    // Activations in the kernel's type: float32 as is, or quantized rows (one per token).
+    const void* act = x;
+    size_t act_row = size_t(w.n_in) * sizeof(float);
+    std::vector<uint8_t> quantized;
+    if (k->act != GgmlType::F32) {
+        const QuantizeKernel* q = find_quantize(k->act);
+        act_row = row_bytes(k->act, uint64_t(w.n_in));
+        quantized.resize(act_row * size_t(n_tokens));
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+        for (int64_t t = 0; t < n_tokens; ++t) q->kernel(x + t * w.n_in, quantized.data() + size_t(t) * act_row, w.n_in);
+        act = quantized.data();
+    }
+    const int64_t n_tiles = (w.n_out + kTileRows - 1) / kTileRows;
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+    for (int64_t ti = 0; ti < n_tiles; ++ti) {
+        const int64_t r0 = ti * kTileRows;
+        const int64_t nr = std::min(kTileRows, w.n_out - r0);
+        for (int64_t t = 0; t < n_tokens; ++t)
+            k->kernel({.w = row_ptr(w, r0), .x = static_cast<const uint8_t*>(act) + size_t(t) * act_row,
+                       .y = y + t * w.n_out + r0, .n_out = nr, .n_in = w.n_in});
     }
 }
 

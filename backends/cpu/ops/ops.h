@@ -21,7 +21,8 @@ bool can_dequantize(GgmlType type);
 // y (n_tokens, W.n_out) = x (n_tokens, W.n_in) · Wᵀ: each weight row dequantized to float32,
 // then a sequential float32 dot product.
 void matmul_ref(const WeightView& w, const float* x, int64_t n_tokens, float* y);
-// Same result layout; rows of W split across threads, tiles of rows dequantized once per batch.
+// Same result layout through the SIMD matvec kernels (activations quantized to the kernel's
+// type) or dequantized tiles; tiles of rows split across threads.
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, int n_threads);
 // y (ids.size(), W.n_in) = rows `ids` of W, dequantized.
 void embed(const WeightView& table, std::span<const int32_t> ids, float* y, int n_threads);
