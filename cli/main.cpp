@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "runtime/core/error.h"
@@ -20,8 +22,13 @@ int main(int argc, char** argv) {
     std::sort(commands.begin(), commands.end(),
               [](const auto& a, const auto& b) { return a.order < b.order; });
     for (const auto& c : commands) c.add(app);
+    // llama.cpp's one-dash long flag `-ngl` (CLI.md); CLI11 only knows one-letter short flags.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (auto& a : args)
+        if (a == "-ngl") a = "--gpu-layers";
+    std::reverse(args.begin(), args.end());  // CLI11 takes the arguments in reverse order
     try {
-        app.parse(argc, argv);
+        app.parse(args);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

@@ -94,13 +94,14 @@ void attention_ref(const AttentionArgs& a) {
 
 void attention(const AttentionArgs& a, int n_threads) {
     R1_CHECK(a.n_head % a.n_head_kv == 0 && a.pos0 + a.n_tokens <= a.cache.n_ctx);
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(a.n_tokens * a.n_head_kv * a.head_dim, n_threads))
     for (int64_t t = 0; t < a.n_tokens; ++t) store_kv(a, t);
 
     const int32_t group = a.n_head / a.n_head_kv;
     const int64_t n_blocks = (a.n_tokens + kTokenBlock - 1) / kTokenBlock;
     const int64_t n_items = n_blocks * a.n_head_kv;
-#pragma omp parallel num_threads(n_threads)
+    const int64_t work = a.n_tokens * a.n_head * (a.pos0 + a.n_tokens) * a.head_dim;
+#pragma omp parallel num_threads(threads_for(work, n_threads))
     {
         std::vector<float> k, v, scores;
 #pragma omp for schedule(dynamic, 1)

@@ -7,7 +7,7 @@
 namespace r1::cpu {
 
 void glu(const float* gate, const float* up, float* y, int64_t n, int n_threads) {
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(n, n_threads))
     for (int64_t i = 0; i < n; ++i) {
         const float g = gate[i];
         y[i] = g / (1.0f + std::exp(-g)) * up[i];
@@ -15,18 +15,18 @@ void glu(const float* gate, const float* up, float* y, int64_t n, int n_threads)
 }
 
 void add(float* y, const float* x, int64_t n, int n_threads) {
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(n, n_threads))
     for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
 void add_bias(float* y, const float* bias, int64_t n_rows, int64_t n, int n_threads) {
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(n_rows * n, n_threads))
     for (int64_t r = 0; r < n_rows; ++r)
         for (int64_t i = 0; i < n; ++i) y[r * n + i] += bias[i];
 }
 
 void softmax(float* x, int64_t n_rows, int64_t n, int n_threads) {
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(n_rows * n, n_threads))
     for (int64_t r = 0; r < n_rows; ++r) {
         float* row = x + r * n;
         const float mx = *std::max_element(row, row + n);

@@ -58,7 +58,7 @@ const MatvecKernel* kernel_for(const WeightView& w) {
 
 void matmul_dequant(const WeightView& w, const float* x, int64_t n_tokens, float* y, int n_threads) {
     const int64_t n_tiles = (w.n_out + kTileRows - 1) / kTileRows;
-#pragma omp parallel num_threads(n_threads)
+#pragma omp parallel num_threads(threads_for(w.n_out * w.n_in * n_tokens, n_threads))
     {
         std::vector<float> tile(size_t(kTileRows * w.n_in));
 #pragma omp for schedule(static)
@@ -90,12 +90,12 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, int
         const QuantizeKernel* q = find_quantize(k->act);
         act_row = row_bytes(k->act, uint64_t(w.n_in));
         quantized.resize(act_row * size_t(n_tokens));
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(w.n_in * n_tokens, n_threads))
         for (int64_t t = 0; t < n_tokens; ++t) q->kernel(x + t * w.n_in, quantized.data() + size_t(t) * act_row, w.n_in);
         act = quantized.data();
     }
     const int64_t n_tiles = (w.n_out + kTileRows - 1) / kTileRows;
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(w.n_out * w.n_in * n_tokens, n_threads))
     for (int64_t ti = 0; ti < n_tiles; ++ti) {
         const int64_t r0 = ti * kTileRows;
         const int64_t nr = std::min(kTileRows, w.n_out - r0);
@@ -107,7 +107,7 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, int
 
 void embed(const WeightView& table, std::span<const int32_t> ids, float* y, int n_threads) {
     const int64_t n = int64_t(ids.size());
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(n * table.n_in, n_threads))
     for (int64_t t = 0; t < n; ++t)
         R1_CHECK(dequantize_row(table.type, row_ptr(table, ids[size_t(t)]), y + t * table.n_in, table.n_in));
 }

@@ -22,7 +22,7 @@ void rms_norm_ref(const RmsNormArgs& a) {
 }
 
 void rms_norm(const RmsNormArgs& a, int n_threads) {
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+#pragma omp parallel for schedule(static) num_threads(threads_for(a.n_rows * a.n, n_threads))
     for (int64_t r = 0; r < a.n_rows; ++r)
         rms_norm_row(a.x + r * a.n, a.w, a.y + r * a.n, a.n, a.eps);
 }

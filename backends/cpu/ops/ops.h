@@ -11,6 +11,12 @@
 
 namespace r1::cpu {
 
+// Threads worth waking for `work` multiply-adds or elements: below ~64K, the fork/join and
+// barrier cost more than the work itself (measured: decode on the fixture models spent
+// most of its time in libgomp's barriers when every small op used every thread).
+constexpr int64_t kParallelWork = int64_t(1) << 16;
+inline int threads_for(int64_t work, int n_threads) { return work >= kParallelWork ? n_threads : 1; }
+
 // ---- dequant.cpp ----
 // out (n) = row of n elements of `type` as float32; false if the type has no codec here.
 bool dequantize_row(GgmlType type, const void* row, float* out, int64_t n);

@@ -46,7 +46,7 @@ void rope_ref(const RopeArgs& a) {
 }
 
 void rope(const RopeArgs& a, int n_threads) {
-#pragma omp parallel num_threads(n_threads)
+#pragma omp parallel num_threads(threads_for(a.n_tokens * a.n_head * a.n_rot * 8, n_threads))
     {
         std::vector<float> c(size_t(a.n_rot / 2)), s(size_t(a.n_rot / 2));
 #pragma omp for schedule(static)
