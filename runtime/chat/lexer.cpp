@@ -58,7 +58,7 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 class Lexer {
 public:
-    Lexer(std::string src, const Limits& limits) : src_(std::move(src)), limits_(limits) {
+    explicit Lexer(std::string src) : src_(std::move(src)) {
         line_starts_.push_back(0);
         for (size_t k = 0; k < src_.size(); ++k)
             if (src_[k] == '\n') line_starts_.push_back(k + 1);
@@ -382,7 +382,6 @@ private:
     }
 
     std::string src_;
-    const Limits& limits_;
     std::vector<size_t> line_starts_;
     std::vector<Token> toks_;
     size_t pos_ = 0;
@@ -407,7 +406,7 @@ std::vector<Token> lex(std::string_view source, const Limits& limits) {
         }
     }
     if (!src.empty() && src.back() == '\n') src.pop_back();
-    return Lexer(std::move(src), limits).run();
+    return Lexer(std::move(src)).run();
 }
 
 }  // namespace r1::chat
