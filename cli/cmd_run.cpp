@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_options.h"
+#include "runtime/chat/chat.h"
 #include "runtime/core/error.h"
 #include "runtime/generate/generate.h"
 
@@ -80,9 +81,15 @@ void run(RunArgs& a) {
         prompt = parse_ids(a.ids, model.info().n_vocab);
     } else {
         const auto& tok = m.tok();
-        if (a.chat) fail("--chat: chat templates are not built into this r1 yet");
-        // A rendered chat prompt carries its own BOS text; plain text gets the tokenizer's.
-        prompt = tok.encode(text, !a.chat, !a.no_special);
+        bool add_bos = true;
+        if (a.chat) {
+            // A rendered chat prompt carries its own BOS text; plain text gets the tokenizer's.
+            const auto t = chat::load_model_template(a.model.model);
+            text = chat::ChatTemplate::from_source(t.source, t.bos_token, t.eos_token)
+                       .apply(nlohmann::ordered_json::array({{{"role", "user"}, {"content", text}}}), true);
+            add_bos = t.bos_token.empty() || !text.starts_with(t.bos_token);
+        }
+        prompt = tok.encode(text, add_bos, !a.no_special);
     }
 
     auto ctx = model.new_context(context_options(a.model, model));

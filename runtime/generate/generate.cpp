@@ -83,6 +83,7 @@ GenerateResult generate(Model& model, Context& ctx, const tokenizer::Tokenizer& 
             break;
         }
         ++res.n_generated;
+        res.tokens.push_back(id);
         pending += detok.push(id);
         bool stopped = false;
         for (const auto& s : o.stop)

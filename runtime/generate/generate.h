@@ -34,6 +34,7 @@ struct GenerateResult {
     double prompt_ms = 0;   // prompt evaluation time
     double gen_ms = 0;      // generation time (sampling + forward)
     std::string text;       // everything streamed
+    std::vector<int32_t> tokens;  // the generated ids (an end-of-generation token excluded)
 };
 
 // Called with each piece of complete UTF-8 text and the token that finished it (-1 when the

@@ -11,10 +11,10 @@
 
 namespace r1::cpu {
 
-// Threads worth waking for `work` multiply-adds or elements: below ~64K, the fork/join and
+// Threads worth waking for `work` multiply-adds or elements: below ~1M, the fork/join and
 // barrier cost more than the work itself (measured: decode on the fixture models spent
 // most of its time in libgomp's barriers when every small op used every thread).
-constexpr int64_t kParallelWork = int64_t(1) << 16;
+constexpr int64_t kParallelWork = int64_t(1) << 20;
 inline int threads_for(int64_t work, int n_threads) { return work >= kParallelWork ? n_threads : 1; }
 
 // ---- dequant.cpp ----

@@ -1,0 +1,222 @@
+// `r1 chat [-m FILE]`: interactive chat (CLI.md). libedit line editing and history, streamed
+// replies with the reasoning part dimmed on a terminal (or hidden), --think-budget, Ctrl-C to
+// stop a reply, /clear and /exit. Each turn re-renders the whole conversation with the model's
+// template; the KV cache keeps the longest unchanged prefix, so only the tail is evaluated.
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <editline/readline.h>
+
+#include "cli/commands.h"
+#include "cli/model_options.h"
+#include "runtime/chat/chat.h"
+#include "runtime/core/error.h"
+#include "runtime/generate/generate.h"
+
+namespace r1::cli {
+namespace {
+
+constexpr const char* kDemoModel = "models/demo-tiny-r1-qwen2-q8_0.gguf";
+// Appended when --think-budget runs out: closes the reasoning so the model answers.
+constexpr const char* kThinkWrapUp = "\n\nTime is up; I will answer now.\n</think>\n\n";
+
+std::atomic<bool> g_interrupted{false};
+void on_sigint(int) { g_interrupted = true; }
+
+struct ChatArgs {
+    ModelFlags model;
+    SamplingFlags sampling;
+    std::string system;
+    int n_predict = -1;
+    int think_budget = -1;
+    bool hide_think = false, timings = false;
+};
+
+// The demo model scripts/chat prepares: <repo>/models/..., found from the binary's place
+// (<repo>/build/bin/r1) or the working directory.
+std::string default_model() {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    for (const auto& root : {exe.parent_path().parent_path().parent_path(), std::filesystem::current_path()}) {
+        const auto p = root / kDemoModel;
+        if (std::filesystem::exists(p)) return p.string();
+    }
+    fail("no -m given and the demo model {} does not exist (scripts/chat creates it)", kDemoModel);
+}
+
+// Reads one line: libedit on a terminal, plain getline otherwise. nullopt at end of input.
+std::optional<std::string> read_line(bool tty) {
+    if (tty) {
+        char* s = readline("> ");
+        if (!s) return std::nullopt;
+        std::string line(s);
+        std::free(s);
+        if (!line.empty()) add_history(line.c_str());
+        return line;
+    }
+    std::string line;
+    if (!std::getline(std::cin, line)) return std::nullopt;
+    return line;
+}
+
+class ChatSession {
+public:
+    ChatSession(ChatArgs& a, LoadedModel& m)
+        : a_(a), m_(m), tok_(m.tok()), tty_(isatty(STDOUT_FILENO)),
+          sampler_(resolve_sampling(a.sampling, m.is_r1), m.model->info().n_vocab) {
+        const auto t = chat::load_model_template(a.model.model);
+        tmpl_.emplace(chat::ChatTemplate::from_source(t.source, t.bos_token, t.eos_token));
+        ctx_ = m.model->new_context(context_options(a.model, *m.model));
+        clear();
+    }
+
+    void clear() {
+        messages_ = nlohmann::ordered_json::array();
+        if (!a_.system.empty()) messages_.push_back({{"role", "system"}, {"content", a_.system}});
+        ctx_->clear();
+    }
+
+    void turn(const std::string& user) {
+        messages_.push_back({{"role", "user"}, {"content", user}});
+        const std::string rendered = tmpl_->apply(messages_, true);
+        const bool starts_with_bos = !tmpl_->bos_token().empty() && rendered.starts_with(tmpl_->bos_token());
+        std::vector<int32_t> prompt = tok_.encode(rendered, !starts_with_bos, true);
+        in_think_ = chat::prompt_ends_in_reasoning(rendered);
+        n_think_ = 0;
+        if (in_think_) begin_think();
+
+        std::string reply;
+        GenerateResult r = run(prompt, reply);
+        if (r.reason == StopReason::Cancelled && budget_hit_) {
+            // --think-budget: close the reasoning and let the model answer.
+            const std::string wrap = kThinkWrapUp;
+            show(std::string_view(wrap).substr(0, wrap.size() - 2));
+            end_think();
+            reply += wrap;
+            std::vector<int32_t> next = ctx_->tokens();
+            next.push_back(r.tokens.back());
+            const auto extra = tok_.encode(wrap, false, true);
+            next.insert(next.end(), extra.begin(), extra.end());
+            r = run(next, reply);
+        }
+        if (in_think_) end_think();
+        std::cout << "\n";
+        if (r.reason == StopReason::Cancelled) std::cout << dim("[stopped]") << "\n";
+        if (r.reason == StopReason::ContextFull)
+            std::cout << dim(fmt::format("[context full ({} tokens): /clear starts over, -c enlarges it]", ctx_->n_ctx()))
+                      << "\n";
+        std::cout.flush();
+        messages_.push_back({{"role", "assistant"}, {"content", reply}});
+        if (a_.timings)
+            std::fprintf(stderr, "%s (reused %d cached tokens)\n",
+                         timing_line(r.n_prompt - r.n_reused, r.prompt_ms, r.n_generated, r.gen_ms).c_str(), r.n_reused);
+    }
+
+private:
+    GenerateResult run(const std::vector<int32_t>& prompt, std::string& reply) {
+        budget_hit_ = false;
+        g_interrupted = false;
+        return generate(*m_.model, *ctx_, tok_, sampler_, prompt, {.n_predict = a_.n_predict, .stop = {}},
+                        [&](std::string_view text, int32_t token) {
+                            reply += text;
+                            if (in_think_ && token >= 0 && token == tok_.think_end()) {
+                                show(text);
+                                end_think();
+                            } else {
+                                show(text);
+                                if (in_think_ && token >= 0 && a_.think_budget >= 0 && ++n_think_ >= a_.think_budget)
+                                    budget_hit_ = true;
+                            }
+                            return !g_interrupted && !budget_hit_;
+                        });
+    }
+
+    std::string dim(const std::string& s) const { return tty_ ? "\033[2m" + s + "\033[0m" : s; }
+    void begin_think() {
+        if (a_.hide_think) return;
+        if (tty_) std::cout << "\033[2m";
+        std::cout << "<think>\n";
+    }
+    void end_think() {
+        in_think_ = false;
+        if (!a_.hide_think && tty_) std::cout << "\033[0m";
+    }
+    void show(std::string_view text) {
+        if (in_think_ && a_.hide_think) return;
+        std::cout << text;
+        std::cout.flush();
+    }
+
+    ChatArgs& a_;
+    LoadedModel& m_;
+    const tokenizer::Tokenizer& tok_;
+    bool tty_;
+    Sampler sampler_;
+    std::optional<chat::ChatTemplate> tmpl_;
+    std::unique_ptr<Context> ctx_;
+    nlohmann::ordered_json messages_;
+    bool in_think_ = false, budget_hit_ = false;
+    int n_think_ = 0;
+};
+
+void run_chat(ChatArgs& a) {
+    if (a.model.model.empty()) a.model.model = default_model();
+    if (a.n_predict < -1) fail("-n {}: must be >= -1 (-1: until end of generation)", a.n_predict);
+    if (a.think_budget < -1) fail("--think-budget {}: must be >= 0", a.think_budget);
+    LoadedModel m = load_model_and_tokenizer(a.model);
+    ChatSession session(a, m);
+    const bool tty = isatty(STDIN_FILENO);
+    struct sigaction sa = {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    if (tty)
+        std::fprintf(stderr, "r1 chat: %s (%s). /clear starts over, /exit quits, Ctrl-C stops a reply.\n",
+                     m.model->info().name.c_str(), a.model.model.c_str());
+    while (auto line = read_line(tty)) {
+        if (*line == "/exit" || *line == "/quit") break;
+        if (*line == "/clear") {
+            session.clear();
+            std::cout << "[conversation cleared]\n";
+            continue;
+        }
+        if (line->empty()) continue;
+        struct sigaction old = {};
+        sigaction(SIGINT, &sa, &old);  // Ctrl-C stops the reply, not the program
+        session.turn(*line);
+        sigaction(SIGINT, &old, nullptr);
+    }
+    if (a.timings) {
+        rusage ru = {};
+        getrusage(RUSAGE_SELF, &ru);
+        std::fprintf(stderr, "r1: peak RSS %.1f MiB\n", double(ru.ru_maxrss) / 1024.0);
+    }
+}
+
+}  // namespace
+
+void add_chat(CLI::App& app) {
+    auto a = std::make_shared<ChatArgs>();
+    CLI::App* sub = app.add_subcommand("chat", "Interactive chat with a model (the bundled demo without -m)");
+    sub->add_option("-m,--model", a->model.model, "GGUF model file (default: the demo model)");
+    sub->add_option("--system", a->system, "System prompt");
+    sub->add_option("-n,--n-predict", a->n_predict, "Most tokens per reply (-1: until end of generation)");
+    sub->add_option("--think-budget", a->think_budget, "Close the reasoning after N tokens and answer");
+    sub->add_flag("--hide-think", a->hide_think, "Do not show the reasoning part");
+    sub->add_flag("--timings", a->timings, "Speed after each reply and peak memory at the end (stderr)");
+    add_model_flags(sub, a->model);
+    add_sampling_flags(sub, a->sampling);
+    sub->callback([a] { run_chat(*a); });
+}
+
+R1_COMMAND(10, add_chat);
+
+}  // namespace r1::cli
