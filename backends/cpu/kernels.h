@@ -60,7 +60,8 @@ void quantize_q8_1(const float* x, void* y, int64_t n);
 void quantize_q8_K(const float* x, void* y, int64_t n);
 
 // One (weight type, activation type) pair. block_size: n_in must be a multiple of it.
-// rel_tol: bound on |y - y_ref| / Σ_j |w_j x_j| that the tests enforce (see table.cpp).
+// rel_tol: the tests enforce |y − y_ref| <= rel_tol · Σ_j |w_j · x_j| (for Q8_1 pairs
+// Σ_j (|w_j| + |m_j|) · |x_j|, m the block minimum; see table.cpp for why).
 struct MatvecKernel {
     const char* name;  // "matvec_q4_K_q8_K"
     GgmlType weight;
