@@ -51,6 +51,9 @@ void run(PplArgs& a) {
                          .n_batch = std::max(a.model.n_batch, a.model.n_ctx)};
     const int64_t n_chunks_avail = int64_t(tokens.size()) / a.model.n_ctx;
     const int64_t n_chunks = a.n_chunks > 0 ? std::min<int64_t>(a.n_chunks, n_chunks_avail) : n_chunks_avail;
+    if (n_chunks == 0)
+        fail("-f {}: the text has {} tokens, fewer than one chunk of {} (use a smaller -c)", a.text_file,
+             tokens.size(), a.model.n_ctx);
     std::fprintf(stderr, "r1: %zu tokens, %lld chunks of %d\n", tokens.size(), (long long)n_chunks, a.model.n_ctx);
 
     LogitsHeader hdr{.n_vocab = uint32_t(n_vocab), .n_ctx = uint32_t(a.model.n_ctx), .n_chunks = uint32_t(n_chunks),
