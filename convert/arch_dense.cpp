@@ -161,10 +161,11 @@ Plan build_plan_dense(const Checkpoint& ck, const std::string& model_type) {
             Source qb = w("self_attn.q_proj.bias", {q_rows}, "num_attention_heads x head_dim");
             Source kb = w("self_attn.k_proj.bias", {kv_rows}, "num_key_value_heads x head_dim");
             Source vb = w("self_attn.v_proj.bias", {kv_rows}, "num_key_value_heads x head_dim");
-            for (auto [name, src, permute] : {std::tuple{"attn_q.bias", qb, llama}, std::tuple{"attn_k.bias", kb, llama},
-                                              std::tuple{"attn_v.bias", vb, false}}) {
-                OutTensor t = copy_tensor(gg + name, src, L);
-                if (permute) {  // biases are one row: permute the elements
+            for (const auto& entry : {std::tuple{"attn_q.bias", qb, llama}, std::tuple{"attn_k.bias", kb, llama},
+                                      std::tuple{"attn_v.bias", vb, false}}) {
+                const Source& src = std::get<1>(entry);
+                OutTensor t = copy_tensor(gg + std::get<0>(entry), src, L);
+                if (std::get<2>(entry)) {  // biases are one row: permute the elements
                     t.produce = [src, head_dim](int64_t, int64_t, float* dst) {
                         std::vector<float> raw(static_cast<size_t>(src.cols));
                         src.read_rows(0, 1, raw.data());

@@ -279,7 +279,9 @@ void File::parse_header(std::span<const uint8_t> prefix, uint64_t file_size) {
 
     const uint64_t buffer_len = file_size - stop;
     tensors_.reserve(j.size());
-    for (auto& [key, val] : j.items()) {
+    for (auto& item : j.items()) {
+        const std::string& key = item.key();
+        const json& val = item.value();
         if (key == "__metadata__") {
             if (!val.is_object()) err(ErrorCode::InvalidMetadata, "__metadata__ is not an object");
             for (auto& [mk, mv] : val.items()) {
