@@ -49,53 +49,54 @@ int64_t positive(const nlohmann::json& c, const char* key) {
 
 }  // namespace
 
-Plan build_plan_dense(const Checkpoint& ck, const std::string& model_type) {
-    const auto& c = ck.config();
-    const bool llama = model_type == "llama";
-    Plan p;
-    p.arch = model_type;
-    const int64_t n_embd = positive(c, "hidden_size");
-    const int64_t n_layer = positive(c, "num_hidden_layers");
-    const int64_t n_head = positive(c, "num_attention_heads");
-    const int64_t n_head_kv = c.contains("num_key_value_heads") && !c["num_key_value_heads"].is_null()
-                                  ? positive(c, "num_key_value_heads") : n_head;
-    const int64_t n_ff = positive(c, "intermediate_size");
-    const int64_t n_vocab = positive(c, "vocab_size");
-    const int64_t n_ctx = positive(c, "max_position_embeddings");
-    int64_t head_dim;
-    if (c.contains("head_dim") && !c["head_dim"].is_null()) {
-        head_dim = positive(c, "head_dim");
+DenseHParams dense_hparams(const nlohmann::json& c, const std::string& model_type) {
+    DenseHParams h;
+    h.llama = model_type == "llama";
+    h.n_embd = positive(c, "hidden_size");
+    h.n_layer = positive(c, "num_hidden_layers");
+    h.n_head = positive(c, "num_attention_heads");
+    h.n_head_kv = c.contains("num_key_value_heads") && !c["num_key_value_heads"].is_null()
+                      ? positive(c, "num_key_value_heads") : h.n_head;
+    h.n_ff = positive(c, "intermediate_size");
+    h.n_vocab = positive(c, "vocab_size");
+    h.n_ctx = positive(c, "max_position_embeddings");
+    h.explicit_head_dim = c.contains("head_dim") && !c["head_dim"].is_null();
+    if (h.explicit_head_dim) {
+        h.head_dim = positive(c, "head_dim");
     } else {
-        if (n_embd % n_head != 0)
-            fail("config.json: hidden_size {} is not a multiple of num_attention_heads {}", n_embd, n_head);
-        head_dim = n_embd / n_head;
+        if (h.n_embd % h.n_head != 0)
+            fail("config.json: hidden_size {} is not a multiple of num_attention_heads {}", h.n_embd, h.n_head);
+        h.head_dim = h.n_embd / h.n_head;
     }
-    if (n_head % n_head_kv != 0)
-        fail("config.json: num_attention_heads {} is not a multiple of num_key_value_heads {}", n_head, n_head_kv);
-    if (llama && head_dim % 2 != 0) fail("config.json: head_dim {} must be even", head_dim);
-    const double theta = config_num_or(c, "rope_theta", 10000.0);
-    const double eps = config_num_or(c, "rms_norm_eps", 1e-6);
-    const bool tied = config_bool_or(c, "tie_word_embeddings", false);
-    const bool qkv_bias = llama ? config_bool_or(c, "attention_bias", false) : true;
+    if (h.n_head % h.n_head_kv != 0)
+        fail("config.json: num_attention_heads {} is not a multiple of num_key_value_heads {}", h.n_head, h.n_head_kv);
+    if (h.llama && h.head_dim % 2 != 0) fail("config.json: head_dim {} must be even", h.head_dim);
+    h.theta = config_num_or(c, "rope_theta", 10000.0);
+    h.eps = config_num_or(c, "rms_norm_eps", 1e-6);
+    h.tied = config_bool_or(c, "tie_word_embeddings", false);
+    h.qkv_bias = h.llama ? config_bool_or(c, "attention_bias", false) : true;
     if (config_bool_or(c, "mlp_bias", false)) fail("config.json: mlp_bias = true is not supported");
-    p.n_vocab = n_vocab;
-    p.n_layer = n_layer;
+    return h;
+}
 
-    const std::string a = model_type + ".";
-    p.set(a + "context_length", static_cast<uint32_t>(n_ctx));
-    p.set(a + "embedding_length", static_cast<uint32_t>(n_embd));
-    p.set(a + "block_count", static_cast<uint32_t>(n_layer));
-    p.set(a + "feed_forward_length", static_cast<uint32_t>(n_ff));
-    p.set(a + "attention.head_count", static_cast<uint32_t>(n_head));
-    p.set(a + "attention.head_count_kv", static_cast<uint32_t>(n_head_kv));
-    p.set(a + "rope.freq_base", static_cast<float>(theta));
-    p.set(a + "attention.layer_norm_rms_epsilon", static_cast<float>(eps));
-    p.set(a + "rope.dimension_count", static_cast<uint32_t>(head_dim));
-    if (c.contains("head_dim") && !c["head_dim"].is_null()) {
-        p.set(a + "attention.key_length", static_cast<uint32_t>(head_dim));
-        p.set(a + "attention.value_length", static_cast<uint32_t>(head_dim));
+void add_dense_metadata(Plan& p, const nlohmann::json& c, const DenseHParams& h) {
+    const std::string a = p.arch + ".";
+    p.n_vocab = h.n_vocab;
+    p.n_layer = h.n_layer;
+    p.set(a + "context_length", static_cast<uint32_t>(h.n_ctx));
+    p.set(a + "embedding_length", static_cast<uint32_t>(h.n_embd));
+    p.set(a + "block_count", static_cast<uint32_t>(h.n_layer));
+    p.set(a + "feed_forward_length", static_cast<uint32_t>(h.n_ff));
+    p.set(a + "attention.head_count", static_cast<uint32_t>(h.n_head));
+    p.set(a + "attention.head_count_kv", static_cast<uint32_t>(h.n_head_kv));
+    p.set(a + "rope.freq_base", static_cast<float>(h.theta));
+    p.set(a + "attention.layer_norm_rms_epsilon", static_cast<float>(h.eps));
+    p.set(a + "rope.dimension_count", static_cast<uint32_t>(h.head_dim));
+    if (h.explicit_head_dim) {
+        p.set(a + "attention.key_length", static_cast<uint32_t>(h.head_dim));
+        p.set(a + "attention.value_length", static_cast<uint32_t>(h.head_dim));
     }
-    p.set(a + "vocab_size", static_cast<uint32_t>(n_vocab));
+    p.set(a + "vocab_size", static_cast<uint32_t>(h.n_vocab));
 
     // RoPE scaling: llama3 becomes rope_freqs.weight; linear becomes keys; others are refused.
     auto rs = c.find("rope_scaling");
@@ -104,7 +105,7 @@ Plan build_plan_dense(const Checkpoint& ck, const std::string& model_type) {
         std::string type = rs->contains("rope_type") ? (*rs)["rope_type"].get<std::string>()
                            : rs->contains("type")    ? (*rs)["type"].get<std::string>() : "";
         if (type == "llama3") {
-            std::vector<float> f = llama3_rope_factors(*rs, theta, head_dim);
+            std::vector<float> f = llama3_rope_factors(*rs, h.theta, h.head_dim);
             OutTensor t;
             t.name = "rope_freqs.weight";
             t.ne = {static_cast<int64_t>(f.size())};
@@ -114,9 +115,20 @@ Plan build_plan_dense(const Checkpoint& ck, const std::string& model_type) {
             p.set(a + "rope.scaling.type", std::string("linear"));
             p.set(a + "rope.scaling.factor", static_cast<float>(config_num(*rs, "factor")));
         } else if (type != "default") {
-            fail("config.json: rope_scaling type '{}' is not supported for {}", type, model_type);
+            fail("config.json: rope_scaling type '{}' is not supported for {}", type, p.arch);
         }
     }
+}
+
+Plan build_plan_dense(const Checkpoint& ck, const std::string& model_type) {
+    const DenseHParams h = dense_hparams(ck.config(), model_type);
+    const bool llama = h.llama;
+    const int64_t n_embd = h.n_embd, n_layer = h.n_layer, n_ff = h.n_ff, n_vocab = h.n_vocab;
+    const int64_t n_head = h.n_head, n_head_kv = h.n_head_kv, head_dim = h.head_dim;
+    const bool tied = h.tied, qkv_bias = h.qkv_bias;
+    Plan p;
+    p.arch = model_type;
+    add_dense_metadata(p, ck.config(), h);
 
     // Layers present must match num_hidden_layers exactly.
     for (const auto& name : ck.names()) {

@@ -51,6 +51,19 @@ Plan build_plan(const Checkpoint& ck);
 
 // Per-architecture builders (arch_*.cpp).
 Plan build_plan_dense(const Checkpoint& ck, const std::string& model_type);
+
+// The hyper-parameters of a dense (qwen2, llama) config.json, checked; shared with `r1 synth`.
+struct DenseHParams {
+    bool llama = false;  // model_type "llama" (Q/K permutation, optional bias) vs "qwen2"
+    int64_t n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_ff = 0, n_vocab = 0, n_ctx = 0;
+    bool explicit_head_dim = false;  // config.json has head_dim (key/value_length keys written)
+    double theta = 10000.0, eps = 1e-6;
+    bool tied = false, qkv_bias = false;
+};
+DenseHParams dense_hparams(const nlohmann::json& config, const std::string& model_type);
+// The "<arch>." metadata keys of GGUF.md §3.3/§3.4 (p.arch set) and, for llama3 rope scaling,
+// the rope_freqs.weight tensor; sets p.n_vocab and p.n_layer.
+void add_dense_metadata(Plan& p, const nlohmann::json& config, const DenseHParams& h);
 Plan build_plan_deepseek(const Checkpoint& ck);
 
 // ---- helpers shared by the builders ----
