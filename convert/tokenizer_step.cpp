@@ -1,6 +1,7 @@
 // Tokenizer metadata for converted files, through runtime/tokenizer's Hugging Face import.
 #include "convert/tokenizer_step.h"
 
+#include "runtime/tokenizer/tokenizer.h"
 #include "runtime/tokenizer/vocab.h"
 
 namespace r1::convert {
@@ -15,6 +16,14 @@ void add_tokenizer(const std::filesystem::path& dir, gguf::Writer& w, int64_t n_
     check_id("BOS", v.bos_id);
     check_id("EOS", v.eos_id);
     check_id("padding", v.pad_id);
+    // Building the tokenizer validates what the import alone does not (merges naming missing
+    // tokens, byte tokens, the pre-tokenizer name), so a broken tokenizer is refused here
+    // instead of being written into a file that then fails to load (~1 s on real vocabularies).
+    try {
+        (void)tokenizer::Tokenizer::create(v);
+    } catch (const Error& e) {
+        fail("{}: {}", ck.dir().string(), e.what());
+    }
     tokenizer::write_vocab_gguf(v, w, n_vocab);
 }
 

@@ -35,6 +35,14 @@ void expect_refused(const fs::path& dir, const std::string& needle, std::vector<
     EXPECT_FALSE(fs::exists(out.string() + ".tmp"));
 }
 
+TEST(ConvertBadInput, TokenizerWithAMergeOfMissingTokens) {
+    fs::path d = copy_fixture("tiny-r1-qwen2", "badmerge");
+    nlohmann::json tok = read_json(d / "tokenizer.json");
+    tok["model"]["merges"].push_back("nosuchtoken alsomissing");
+    write_json(d / "tokenizer.json", tok);
+    expect_refused(d, "'nosuchtoken' is not in the vocabulary");
+}
+
 TEST(ConvertBadInput, C01MissingShard) {
     fs::path d = copy_fixture("tiny-r1-llama", "c01");
     fs::remove(d / "model-00002-of-00002.safetensors");
