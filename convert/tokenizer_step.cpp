@@ -22,7 +22,7 @@ void add_tokenizer(const std::filesystem::path& dir, gguf::Writer& w, int64_t n_
     try {
         (void)tokenizer::Tokenizer::create(v);
     } catch (const Error& e) {
-        fail("{}: {}", ck.dir().string(), e.what());
+        fail("{}: {}", dir.string(), e.what());
     }
     tokenizer::write_vocab_gguf(v, w, n_vocab);
 }
