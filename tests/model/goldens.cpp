@@ -3,11 +3,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "runtime/tokenizer/tokenizer.h"
 #include "tests/cli/run_r1.h"
 
 namespace r1::test {
@@ -37,6 +39,13 @@ std::filesystem::path converted(const std::string& model, const std::string& typ
     cache[key] = {out, reason};
     if (why) *why = reason;
     return out;
+}
+
+std::vector<int32_t> valid_tokens(const std::string& model) {
+    auto tok = tokenizer::Tokenizer::create(tokenizer::vocab_from_hf_dir(fixture_dir(model)));
+    auto all = tok->encode(read_text(std::filesystem::path(R1_FIXTURES) / "data" / "valid.txt"), false, false);
+    all.resize(std::min<size_t>(all.size(), 4096));
+    return all;
 }
 
 nlohmann::json read_json(const std::filesystem::path& p) {

@@ -21,6 +21,10 @@ std::string read_text(const std::filesystem::path& p);
 // The golden prompt of that name from prompts.json.
 nlohmann::json golden_prompt(const std::string& model, const std::string& name);
 
+// The first 4096 tokens of valid.txt by the fixture's own tokenizer (HF folder), as
+// valid_ppl.json and quant_ref.json made them.
+std::vector<int32_t> valid_tokens(const std::string& model);
+
 // Mean over rows of KL(P || Q) with P = softmax(p_rows), Q = softmax(q_rows), in double.
 double mean_kl(const std::vector<float>& p_rows, const std::vector<float>& q_rows, int64_t n_vocab);
 int64_t argmax_row(const float* row, int64_t n);

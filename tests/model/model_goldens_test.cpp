@@ -7,7 +7,6 @@
 
 #include "runtime/generate/perplexity.h"
 #include "runtime/models/models.h"
-#include "runtime/tokenizer/tokenizer.h"
 #include "tests/model/goldens.h"
 
 namespace r1::test {
@@ -118,14 +117,6 @@ TEST_P(ModelGoldens, F16CacheKeepsTop1) {
     for (size_t r = 0; r < ref.size() / size_t(V); ++r)
         EXPECT_EQ(argmax_row(got.data() + r * V, V), argmax_row(ref.data() + r * V, V)) << "position " << r;
     EXPECT_LE(max_diff(got, ref), 1e-3 * max_abs(ref));
-}
-
-// Tokens of valid.txt by the fixture's own tokenizer (HF folder), as valid_ppl.json made them.
-std::vector<int32_t> valid_tokens(const std::string& model) {
-    auto tok = tokenizer::Tokenizer::create(tokenizer::vocab_from_hf_dir(fixture_dir(model)));
-    auto all = tok->encode(read_text(std::filesystem::path(R1_FIXTURES) / "data" / "valid.txt"), false, false);
-    all.resize(std::min<size_t>(all.size(), 4096));
-    return all;
 }
 
 // Perplexity over the first n_chunks chunks of valid_ppl.json (both variants), compared per
