@@ -1,5 +1,5 @@
 // The fixture models converted by `r1 convert --pure` to each quantized weight type against
-// the fixtures' quantization references (quant_ref.json, passage.all.<type>.f32): KL of our
+// the fixtures' quantization references (quant_ref.json, passage.all.<type>.f32): tensor types, KL of our
 // passage logits from the reference model of that type, and perplexity chunk NLL sums.
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 #include <map>
 
 #include "runtime/generate/perplexity.h"
+#include "runtime/gguf/gguf.h"
 #include "runtime/models/models.h"
 #include "tests/model/goldens.h"
 
@@ -65,6 +66,26 @@ TEST_P(ModelQuant, PassageLogitsNextToReferenceOfSameType) {
     RecordProperty("mean_kl", std::to_string(kl));
     std::printf("%s %s: mean KL(reference || ours) = %.3g, bound %.3g\n", c.model.c_str(), c.ref_type.c_str(), kl, bound);
     EXPECT_LE(kl, bound) << c.ref_type << ": KL(f32 || reference) is " << ref_kl;
+}
+
+// Every quantized tensor got the reference's type (fallbacks included): elements per type
+// over the file's non-F32 tensors equal quant_ref.json's tensor_types.
+TEST_P(ModelQuant, TensorTypesMatchReference) {
+    const auto& c = GetParam();
+    std::string why;
+    const auto path = converted(c.model, c.type, true, &why);
+    ASSERT_FALSE(path.empty()) << why;
+    std::map<std::string, int64_t> want, got;
+    for (const auto& t : ref()["types"][c.ref_type]["tensor_types"])
+        want[t["type"].get<std::string>()] += t["elements"].get<int64_t>();
+    auto f = gguf::File::open(path);
+    for (const auto& t : f->tensors()) {
+        if (t.type == GgmlType::F32) continue;
+        std::string name(type_traits(t.type).name);
+        for (char& ch : name) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+        got[name] += t.n_elements();
+    }
+    EXPECT_EQ(got, want);
 }
 
 // quant_ref.json records per-chunk NLL sums (bos_prefixed, chunks of 256): the first two
