@@ -94,6 +94,24 @@ TEST(BadGgufBase, UnmodifiedRewriteRuns) {
     std::filesystem::remove(copy);
 }
 
+// M05's other half: an unknown extra tensor is warned about (named on stderr), not fatal.
+TEST(BadGgufBase, ExtraTensorIsWarnedAbout) {
+    std::string why;
+    const auto base = converted("tiny-r1-qwen2", "f32", false, &why);
+    ASSERT_FALSE(base.empty()) << why;
+    const auto extra = base.parent_path() / "extra-tensor.gguf";
+    rewrite(base, extra, [](Kv&, Tensors& ts) {
+        auto t = ts.back();
+        t.name = "blk.9.attn_q.weight";
+        t.data = nullptr;
+        ts.push_back(t);
+    });
+    const RunResult r = run_r1({"run", "-m", extra.string(), "-p", "hi", "-n", "1"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find("blk.9.attn_q.weight"), std::string::npos) << r.err;
+    std::filesystem::remove(extra);
+}
+
 const std::string kArch = "qwen2";
 std::string key(const std::string& k) { return kArch + "." + k; }
 
