@@ -125,3 +125,54 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, ModelQuant,
 
 }  // namespace
 }  // namespace r1::test
+
+namespace r1::test {
+namespace {
+
+// The default type mixes (not --pure: output, attn_v and ffn_down may get more bits) stay
+// within 1.5% of the F32 golden perplexity (valid_ppl.json, BOS-prefixed chunks of 256).
+// Four of the sixteen chunks keep the test short on two cores.
+struct MixCase {
+    std::string model;
+    std::string type;
+};
+
+void PrintTo(const MixCase& c, std::ostream* os) { *os << c.model << " " << c.type; }
+
+class ModelMix : public testing::TestWithParam<MixCase> {};
+
+TEST_P(ModelMix, PerplexityWithinOneAndAHalfPercentOfF32) {
+    const auto& c = GetParam();
+    std::string why;
+    const auto path = converted(c.model, c.type, false, &why);
+    ASSERT_FALSE(path.empty()) << why;
+    auto m = load_model(path, {.name = "cpu", .n_threads = 2});
+    const auto golden = read_json(fixture_dir(c.model) / "goldens" / "valid_ppl.json")["bos_prefixed"]["chunks"];
+    constexpr int32_t kChunks = 4;
+    ASSERT_GE(golden.size(), size_t(kChunks));
+    const auto tokens = valid_tokens(c.model);
+    const int32_t bos = golden_prompt(c.model, "plain")["ids"][0];
+    auto r = perplexity(*m, tokens, {.n_ctx = 256, .n_chunks = kChunks, .bos = bos, .bos_prefixed = true});
+    ASSERT_EQ(int32_t(r.chunk_nll.size()), kChunks);
+    double want_nll = 0, got_nll = 0, n = 0;
+    for (int32_t i = 0; i < kChunks; ++i) {
+        want_nll += golden[size_t(i)]["nll_sum"].get<double>();
+        ASSERT_EQ(golden[size_t(i)]["tokens_scored"].get<int64_t>(), r.chunk_scored[size_t(i)]);
+        got_nll += r.chunk_nll[size_t(i)];
+        n += double(r.chunk_scored[size_t(i)]);
+    }
+    const double want_ppl = std::exp(want_nll / n), got_ppl = std::exp(got_nll / n);
+    std::printf("%s %s: perplexity %.4f vs f32 %.4f (%+.3f%%)\n", c.model.c_str(), c.type.c_str(), got_ppl,
+                want_ppl, 100.0 * (got_ppl / want_ppl - 1.0));
+    EXPECT_LE(std::abs(got_ppl / want_ppl - 1.0), 0.015) << c.type;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ModelMix,
+                         testing::Values(MixCase{"tiny-r1-qwen2", "q4_k_m"}, MixCase{"tiny-r1-qwen2", "q5_k_m"},
+                                         MixCase{"tiny-r1-qwen2", "q6_k"}, MixCase{"tiny-r1-qwen2", "q8_0"},
+                                         MixCase{"tiny-r1-llama", "q4_k_m"}, MixCase{"tiny-r1-llama", "q5_k_m"},
+                                         MixCase{"tiny-r1-llama", "q6_k"}, MixCase{"tiny-r1-llama", "q8_0"}),
+                         [](const auto& info) { return info.param.model.substr(8) + "_" + info.param.type; });
+
+}  // namespace
+}  // namespace r1::test
