@@ -86,6 +86,24 @@ std::span<const QuantizeKernel> quantize_kernels();
 const MatvecKernel* find_matvec(GgmlType weight, GgmlType act);
 const QuantizeKernel* find_quantize(GgmlType act);
 
+// Batched product for prompt evaluation: y (n_tokens, n_out) = x (n_tokens, n_in) · Wᵀ with
+// W quantized (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) and x float32, quantized inside to
+// Q8_0 per token. int8 dot products over 16-row interleaved weight panels (gemm_x86.cpp).
+struct GemmArgs {
+    GgmlType type;
+    const void* w;   // (n_out, n_in) rows of `type`
+    const float* x;  // (n_tokens, n_in)
+    float* y;        // (n_tokens, n_out)
+    int64_t n_out;
+    int64_t n_in;
+    int64_t n_tokens;
+};
+// Whether gemm() runs here for this weight type and row length (it needs AVX-512 VNNI;
+// R1_CPU_GEMM=0 in the environment turns it off, for comparisons).
+bool gemm_supported(GgmlType weight, int64_t n_in);
+// Threaded over panels of rows; the result does not depend on n_threads.
+void gemm(const GemmArgs& a, int n_threads);
+
 // The kernel's rows split across the OpenMP threads in chunks of whole row groups.
 void matvec_parallel(const MatvecKernel& k, const MatvecArgs& a, int n_threads);
 

@@ -16,6 +16,8 @@ namespace r1::cpu {
 namespace {
 
 constexpr int64_t kTileRows = 16;  // weight rows dequantized together, reused by every token
+// From this many tokens the batched int8 GEMM (which unpacks the weights once per call) is used.
+constexpr int64_t kGemmMinTokens = 8;
 
 // Sum of a[i]·b[i] with eight interleaved float32 partial sums (vectorisable, fixed order).
 float dot8(const float* a, const float* b, int64_t n) {
@@ -79,6 +81,10 @@ void matmul_dequant(const WeightView& w, const float* x, int64_t n_tokens, float
 }  // namespace
 
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, int n_threads) {
+    if (n_tokens >= kGemmMinTokens && gemm_supported(w.type, w.n_in))
+        return gemm({.type = w.type, .w = w.data, .x = x, .y = y, .n_out = w.n_out, .n_in = w.n_in,
+                     .n_tokens = n_tokens},
+                    n_threads);
     const MatvecKernel* k = kernel_for(w);
     if (!k) return matmul_dequant(w, x, n_tokens, y, n_threads);
 

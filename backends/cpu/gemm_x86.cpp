@@ -1,0 +1,376 @@
+// Batched matrix products for prompt evaluation: y (n_tokens, n_out) = x (n_tokens, n_in) · Wᵀ on
+// quantized weights with AVX-512 VNNI int8 dot products (x86 only; elsewhere gemm_supported() is
+// false and matmul keeps its per-token matvec loop).
+//
+// Every supported weight format is, per sub-block of S = 32 (16 for Q6_K) elements, w = dw·q − mw
+// with q an unsigned integer (<= 255): Q4_0 (q, 8d), Q8_0 (q + 128, 128d), Q4_K (q, dmin·m), ...
+// The activations are quantized once per call to Q8_0 (the matvec kernels' form), so
+//   y[r][t] = Σ_sub dw·da·(Σ q·qa) − mw·(da·Σ qa),
+// where Σ q·qa is exactly what vpdpbusd computes (u8 × s8, four products per int32 lane).
+//
+// Weights are unpacked per call into panels of 16 rows, interleaved so that int32 lane j of a
+// vector holds four consecutive quants of row j (a 16x4-byte transpose made with gathers), with
+// fp32 dw and mw vectors after each sub-block. A panel (<= ~200 KiB) is packed once and used for
+// every token of the batch, eight tokens per micro-kernel call: 8 weight vectors x 8 tokens =
+// 64 vpdpbusd per sub-block against 4 float ops per token. Each output is computed by one call
+// in a fixed order, so results do not depend on the thread count.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "backends/cpu/kernels.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+#include "quant/k_common.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define R1_GEMM_X86 1
+// gcc 12's AVX-512 headers start gathers and conversions from _mm512_undefined_*(), which
+// -Wmaybe-uninitialized reports once inlined here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#endif
+
+namespace r1::cpu {
+
+#if R1_GEMM_X86
+namespace {
+
+#define R1_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma")))
+
+constexpr int kRows = 16;   // rows per panel: one int32 lane per row
+constexpr int kTile = 8;    // tokens per micro-kernel call
+constexpr size_t kPanelBudget = 512 * 1024;  // bytes of panels packed per task (L2-resident)
+
+bool cpu_has_vnni() {
+    static const bool ok = [] {
+        __builtin_cpu_init();
+        if (const char* e = std::getenv("R1_CPU_GEMM"); e && std::strcmp(e, "0") == 0) return false;
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512vnni");
+    }();
+    return ok;
+}
+
+// ---- one row to unsigned quants q (n_in bytes) and per-sub-block dw, mw ----
+
+void unpack_q4_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+    const auto* x = static_cast<const BlockQ4_0*>(row);
+    for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
+        for (int j = 0; j < 16; ++j) {
+            q[j] = x[b].qs[j] & 0xF;
+            q[j + 16] = x[b].qs[j] >> 4;
+        }
+        dw[b] = fp16_to_fp32(x[b].d);
+        mw[b] = 8.0f * dw[b];
+    }
+}
+
+void unpack_q4_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+    const auto* x = static_cast<const BlockQ4_1*>(row);
+    for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
+        for (int j = 0; j < 16; ++j) {
+            q[j] = x[b].qs[j] & 0xF;
+            q[j + 16] = x[b].qs[j] >> 4;
+        }
+        dw[b] = fp16_to_fp32(x[b].d);
+        mw[b] = -fp16_to_fp32(x[b].m);
+    }
+}
+
+// Element e of a Q5 block takes bit e of the little-endian qh as its fifth bit.
+template <class B>
+void unpack_q5(const B* x, int64_t n_in, uint8_t* q, float* dw) {
+    for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
+        uint32_t qh;
+        std::memcpy(&qh, x[b].qh, 4);
+        for (int j = 0; j < 16; ++j) {
+            q[j] = uint8_t((x[b].qs[j] & 0xF) | (((qh >> j) & 1) << 4));
+            q[j + 16] = uint8_t((x[b].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+        }
+        dw[b] = fp16_to_fp32(x[b].d);
+    }
+}
+
+void unpack_q5_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+    unpack_q5(static_cast<const BlockQ5_0*>(row), n_in, q, dw);
+    for (int64_t b = 0; b < n_in / 32; ++b) mw[b] = 16.0f * dw[b];
+}
+
+void unpack_q5_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+    const auto* x = static_cast<const BlockQ5_1*>(row);
+    unpack_q5(x, n_in, q, dw);
+    for (int64_t b = 0; b < n_in / 32; ++b) mw[b] = -fp16_to_fp32(x[b].m);
+}
+
+void unpack_q8_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+    const auto* x = static_cast<const BlockQ8_0*>(row);
+    for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
+        for (int j = 0; j < 32; ++j) q[j] = uint8_t(x[b].qs[j] ^ 0x80);  // q + 128
+        dw[b] = fp16_to_fp32(x[b].d);
+        mw[b] = 128.0f * dw[b];
+    }
+}
+
+// Q4_K / Q5_K: sub-block j (32 elements) of a super-block has scale d·sc_j and min dmin·m_j.
+template <class B, bool kHigh>
+void unpack_qk(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+    const auto* x = static_cast<const B*>(row);
+    for (int64_t i = 0; i < n_in / kQK_K; ++i, q += kQK_K, dw += 8, mw += 8) {
+        const float d = fp16_to_fp32(x[i].d), dmin = fp16_to_fp32(x[i].dmin);
+        for (int j = 0; j < 8; ++j) {
+            uint8_t sc, m;
+            kq::get_scale_min(j, x[i].scales, sc, m);
+            dw[j] = d * float(sc);
+            mw[j] = dmin * float(m);
+        }
+        for (int c = 0; c < 4; ++c) {
+            const uint8_t* qs = x[i].qs + 32 * c;
+            uint8_t* lo = q + 64 * c;
+            for (int l = 0; l < 32; ++l) {
+                lo[l] = qs[l] & 0xF;
+                lo[l + 32] = qs[l] >> 4;
+                if constexpr (kHigh) {
+                    lo[l] |= uint8_t(((x[i].qh[l] >> (2 * c)) & 1) << 4);
+                    lo[l + 32] |= uint8_t(((x[i].qh[l] >> (2 * c + 1)) & 1) << 4);
+                }
+            }
+        }
+    }
+}
+
+// Q6_K: 16-element sub-blocks, w = d·sc·(q − 32).
+void unpack_q6_k(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+    const auto* x = static_cast<const BlockQ6_K*>(row);
+    for (int64_t i = 0; i < n_in / kQK_K; ++i, q += kQK_K, dw += 16, mw += 16) {
+        const float d = fp16_to_fp32(x[i].d);
+        for (int j = 0; j < 16; ++j) {
+            dw[j] = d * float(x[i].scales[j]);
+            mw[j] = 32.0f * dw[j];
+        }
+        for (int h = 0; h < 2; ++h) {
+            const uint8_t* ql = x[i].ql + 64 * h;
+            const uint8_t* qh = x[i].qh + 32 * h;
+            uint8_t* o = q + 128 * h;
+            for (int l = 0; l < 32; ++l) {
+                o[l] = uint8_t((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4));
+                o[l + 32] = uint8_t((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+                o[l + 64] = uint8_t((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+                o[l + 96] = uint8_t((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+            }
+        }
+    }
+}
+
+using UnpackFn = void (*)(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw);
+
+struct Format {
+    GgmlType type;
+    UnpackFn unpack;
+    int sub;    // elements per (dw, mw) pair: 32 or 16
+    int block;  // n_in must be a multiple of this
+};
+
+constexpr Format kFormats[] = {
+    {GgmlType::Q4_0, unpack_q4_0, 32, 32},
+    {GgmlType::Q4_1, unpack_q4_1, 32, 32},
+    {GgmlType::Q5_0, unpack_q5_0, 32, 32},
+    {GgmlType::Q5_1, unpack_q5_1, 32, 32},
+    {GgmlType::Q8_0, unpack_q8_0, 32, 32},
+    {GgmlType::Q4_K, unpack_qk<BlockQ4_K, false>, 32, kQK_K},
+    {GgmlType::Q5_K, unpack_qk<BlockQ5_K, true>, 32, kQK_K},
+    {GgmlType::Q6_K, unpack_q6_k, 16, kQK_K},
+};
+
+const Format* find_format(GgmlType t) {
+    for (const Format& f : kFormats)
+        if (f.type == t) return &f;
+    return nullptr;
+}
+
+// Bytes of one sub-block of a panel: S/4 weight vectors, then dw and mw (16 floats each).
+constexpr size_t sub_bytes(int sub) { return size_t(sub / 4 + 2) * 64; }
+
+// The activations of the batch: Q8_0 rows, with fp32 block scales and per-sub-block da·Σqa.
+struct Acts {
+    const uint8_t* rows;  // (n_tokens) rows of BlockQ8_0, act_row bytes apart
+    size_t act_row;
+    const float* da;      // (n_tokens, n_in / 32)
+    const float* sa;      // (n_tokens, n_in / sub)
+    int64_t nb;           // blocks of 32 per token
+    int64_t n_sub;        // sub-blocks per token
+};
+
+// Packs rows r0 .. r0+15 (zeros past n_out) into a panel: the unpacked rows go to `q`
+// (16 x n_in bytes), then gathers put four quants of every row into each vector.
+R1_VNNI void pack_panel(const Format& f, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out, int64_t n_in,
+                        uint8_t* q, float* dw, float* mw, uint8_t* panel) {
+    const int64_t n_sub = n_in / f.sub;
+    for (int j = 0; j < kRows; ++j) {
+        uint8_t* qj = q + size_t(j) * size_t(n_in);
+        if (r0 + j < n_out) {
+            f.unpack(w + size_t(r0 + j) * row_bytes, n_in, qj, dw + j * n_sub, mw + j * n_sub);
+        } else {
+            std::memset(qj, 0, size_t(n_in));
+            std::fill(dw + j * n_sub, dw + (j + 1) * n_sub, 0.0f);
+            std::fill(mw + j * n_sub, mw + (j + 1) * n_sub, 0.0f);
+        }
+    }
+    const __m512i row_off = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32(int32_t(n_in)));
+    const __m512i sub_off = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32(int32_t(n_sub)));
+    const int kq_n = f.sub / 4;
+    for (int64_t s = 0; s < n_sub; ++s) {
+        uint8_t* p = panel + size_t(s) * sub_bytes(f.sub);
+        for (int kq = 0; kq < kq_n; ++kq)
+            _mm512_store_si512(p + 64 * kq, _mm512_i32gather_epi32(row_off, q + s * f.sub + 4 * kq, 1));
+        _mm512_store_ps(p + 64 * kq_n, _mm512_i32gather_ps(sub_off, dw + s, 4));
+        _mm512_store_ps(p + 64 * (kq_n + 1), _mm512_i32gather_ps(sub_off, mw + s, 4));
+    }
+}
+
+// y rows r0.. (mask) of tokens t0 .. t0+T-1 from one panel.
+template <int T, int S>
+R1_VNNI void micro(const uint8_t* panel, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0,
+                   __mmask16 mask) {
+    constexpr int kq_n = S / 4;
+    const uint8_t* xr[T];
+    const float* da[T];
+    const float* sa[T];
+    for (int t = 0; t < T; ++t) {
+        xr[t] = a.rows + size_t(t0 + t) * a.act_row + offsetof(BlockQ8_0, qs);
+        da[t] = a.da + (t0 + t) * a.nb;
+        sa[t] = a.sa + (t0 + t) * a.n_sub;
+    }
+    __m512 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    const uint8_t* p = panel;
+    for (int64_t s = 0; s < a.n_sub; ++s, p += sub_bytes(S)) {
+        // Element s·S + 4·kq lives in block (s·S)/32 at byte (s·S)%32 + 4·kq.
+        const size_t x_off = size_t((s * S) / 32) * sizeof(BlockQ8_0) + size_t((s * S) % 32);
+        __m512i dot[T];
+        for (int t = 0; t < T; ++t) dot[t] = _mm512_setzero_si512();
+        for (int kq = 0; kq < kq_n; ++kq) {
+            const __m512i wv = _mm512_load_si512(p + 64 * kq);
+            for (int t = 0; t < T; ++t) {
+                int32_t x4;
+                std::memcpy(&x4, xr[t] + x_off + 4 * kq, 4);
+                dot[t] = _mm512_dpbusd_epi32(dot[t], wv, _mm512_set1_epi32(x4));
+            }
+        }
+        const __m512 dw = _mm512_load_ps(p + 64 * kq_n);
+        const __m512 mw = _mm512_load_ps(p + 64 * (kq_n + 1));
+        const int64_t b = (s * S) / 32;
+        for (int t = 0; t < T; ++t) {
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[t]), _mm512_mul_ps(dw, _mm512_set1_ps(da[t][b])), acc[t]);
+            acc[t] = _mm512_fnmadd_ps(mw, _mm512_set1_ps(sa[t][s]), acc[t]);
+        }
+    }
+    for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + (t0 + t) * n_out + r0, mask, acc[t]);
+}
+
+template <int S>
+R1_VNNI void micro_any(int n, const uint8_t* panel, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0,
+                       __mmask16 mask) {
+    switch (n) {
+        case 8: return micro<8, S>(panel, a, t0, y, n_out, r0, mask);
+        case 7: return micro<7, S>(panel, a, t0, y, n_out, r0, mask);
+        case 6: return micro<6, S>(panel, a, t0, y, n_out, r0, mask);
+        case 5: return micro<5, S>(panel, a, t0, y, n_out, r0, mask);
+        case 4: return micro<4, S>(panel, a, t0, y, n_out, r0, mask);
+        case 3: return micro<3, S>(panel, a, t0, y, n_out, r0, mask);
+        case 2: return micro<2, S>(panel, a, t0, y, n_out, r0, mask);
+        default: return micro<1, S>(panel, a, t0, y, n_out, r0, mask);
+    }
+}
+static_assert(kTile == 8);
+
+// Activations to Q8_0 rows with the SIMD quantizer of the matvec kernels, then da and da·Σqa.
+void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, std::vector<uint8_t>& rows,
+                   std::vector<float>& da, std::vector<float>& sa, int n_threads) {
+    const QuantizeKernel* qk = find_quantize(GgmlType::Q8_0);
+    const size_t act_row = row_bytes(GgmlType::Q8_0, uint64_t(n_in));
+    const int64_t nb = n_in / 32, n_sub = n_in / sub;
+    rows.resize(act_row * size_t(n_tokens));
+    da.resize(size_t(n_tokens * nb));
+    sa.resize(size_t(n_tokens * n_sub));
+#pragma omp parallel for schedule(static) num_threads(n_tokens >= 2 * n_threads ? n_threads : 1)
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        auto* blocks = reinterpret_cast<BlockQ8_0*>(rows.data() + size_t(t) * act_row);
+        qk->kernel(x + t * n_in, blocks, n_in);
+        for (int64_t b = 0; b < nb; ++b) {
+            const float d = fp16_to_fp32(blocks[b].d);
+            da[size_t(t * nb + b)] = d;
+            for (int h = 0; h < 32 / sub; ++h) {
+                int32_t s = 0;
+                for (int i = 0; i < sub; ++i) s += blocks[b].qs[h * sub + i];
+                sa[size_t(t * n_sub + b * (32 / sub) + h)] = d * float(s);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+bool gemm_supported(GgmlType weight, int64_t n_in) {
+    const Format* f = find_format(weight);
+    return f && n_in > 0 && n_in % f->block == 0 && n_in <= (int64_t(1) << 24) && cpu_has_vnni();
+}
+
+void gemm(const GemmArgs& g, int n_threads) {
+    const Format& f = *find_format(g.type);
+    std::vector<uint8_t> rows;
+    std::vector<float> da, sa;
+    quantize_acts(g.x, g.n_tokens, g.n_in, f.sub, rows, da, sa, n_threads);
+    const Acts a{.rows = rows.data(), .act_row = row_bytes(GgmlType::Q8_0, uint64_t(g.n_in)), .da = da.data(),
+                 .sa = sa.data(), .nb = g.n_in / 32, .n_sub = g.n_in / f.sub};
+
+    const size_t w_row = row_bytes(g.type, uint64_t(g.n_in));
+    const size_t panel_bytes = size_t(a.n_sub) * sub_bytes(f.sub);
+    const int64_t n_panels = (g.n_out + kRows - 1) / kRows;
+    const int64_t per_task = std::clamp<int64_t>(int64_t(kPanelBudget / panel_bytes), 1, 8);
+    const int64_t n_tasks = (n_panels + per_task - 1) / per_task;
+    const auto* w = static_cast<const uint8_t*>(g.w);
+#pragma omp parallel num_threads(int(std::min<int64_t>(n_threads, n_tasks)))
+    {
+        std::vector<uint8_t> q(size_t(kRows) * size_t(g.n_in));
+        std::vector<float> dw(size_t(kRows * a.n_sub)), mw(dw.size());
+        std::vector<uint8_t> panel_mem(panel_bytes * size_t(per_task) + 64);
+        auto* panels = panel_mem.data() + (64 - reinterpret_cast<uintptr_t>(panel_mem.data()) % 64) % 64;
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t task = 0; task < n_tasks; ++task) {
+            const int64_t p0 = task * per_task, np = std::min(per_task, n_panels - p0);
+            for (int64_t p = 0; p < np; ++p)
+                pack_panel(f, w, w_row, (p0 + p) * kRows, g.n_out, g.n_in, q.data(), dw.data(), mw.data(),
+                           panels + size_t(p) * panel_bytes);
+            for (int64_t t0 = 0; t0 < g.n_tokens; t0 += kTile) {
+                const int nt = int(std::min<int64_t>(kTile, g.n_tokens - t0));
+                for (int64_t p = 0; p < np; ++p) {
+                    const int64_t r0 = (p0 + p) * kRows;
+                    const int64_t valid = std::min<int64_t>(kRows, g.n_out - r0);
+                    const auto mask = __mmask16((1u << valid) - 1);
+                    if (f.sub == 16)
+                        micro_any<16>(nt, panels + size_t(p) * panel_bytes, a, t0, g.y, g.n_out, r0, mask);
+                    else
+                        micro_any<32>(nt, panels + size_t(p) * panel_bytes, a, t0, g.y, g.n_out, r0, mask);
+                }
+            }
+        }
+    }
+}
+
+#else  // not x86
+
+bool gemm_supported(GgmlType, int64_t) { return false; }
+void gemm(const GemmArgs&, int) {}
+
+#endif
+
+}  // namespace r1::cpu
