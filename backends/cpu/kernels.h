@@ -104,6 +104,24 @@ bool gemm_supported(GgmlType weight, int64_t n_in);
 // Threaded over panels of rows; the result does not depend on n_threads.
 void gemm(const GemmArgs& a, int n_threads);
 
+// Attention pieces (attention_simd.cpp). One query row against n_pos cached positions:
+// out (head_dim) = Σ_j softmax_j(scale · q·k_j) · v_j, with K given transposed.
+struct AttendArgs {
+    const float* q;   // (head_dim)
+    const float* kt;  // (head_dim, ld): column j is k_j; ld >= n_pos rounded up to attn_lanes()
+    const float* v;   // (n_pos, head_dim)
+    float* scores;    // scratch of ld floats
+    float* out;       // (head_dim)
+    int64_t n_pos;    // >= 1
+    int64_t ld;
+    int64_t head_dim;  // a multiple of attn_lanes()
+    float scale;
+};
+int64_t attn_lanes();  // float lanes of the dispatched target
+void attend_row(const AttendArgs& a);
+// n fp16 values to fp32 (F16C where the CPU has it).
+void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n);
+
 // The kernel's rows split across the OpenMP threads in chunks of whole row groups.
 void matvec_parallel(const MatvecKernel& k, const MatvecArgs& a, int n_threads);
 

@@ -1,11 +1,14 @@
 // Causal grouped-query attention over the KV cache (F32 or F16 rows of head_dim per
 // position and KV head). The threaded op converts each KV head's cached rows to float once
-// per block of query tokens and serves every query head of that group from them.
+// per block of query tokens (K transposed) and serves every query head of that group from
+// them with the SIMD attend_row of backends/cpu; head sizes that are not a multiple of the
+// vector length use the scalar attend() of the reference.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "backends/cpu/kernels.h"
 #include "backends/cpu/ops/ops.h"
 #include "quant/fp16.h"
 #include "runtime/core/error.h"
@@ -29,8 +32,7 @@ void store_row(const AttentionArgs& a, void* base, int32_t pos, int32_t g, const
 void load_row(const AttentionArgs& a, const void* base, int32_t pos, int32_t g, float* dst) {
     const size_t idx = (size_t(pos) * size_t(a.n_head_kv) + size_t(g)) * size_t(a.head_dim);
     if (a.cache.type == GgmlType::F16) {
-        const auto* src = static_cast<const uint16_t*>(base) + idx;
-        for (int32_t d = 0; d < a.head_dim; ++d) dst[d] = fp16_to_fp32(src[d]);
+        f16_row_to_f32(static_cast<const uint16_t*>(base) + idx, dst, a.head_dim);  // exact, as fp16_to_fp32
     } else {
         std::memcpy(dst, static_cast<const float*>(base) + idx, size_t(a.head_dim) * sizeof(float));
     }
@@ -101,27 +103,42 @@ void attention(const AttentionArgs& a, int n_threads) {
     const int64_t n_blocks = (a.n_tokens + kTokenBlock - 1) / kTokenBlock;
     const int64_t n_items = n_blocks * a.n_head_kv;
     const int64_t work = a.n_tokens * a.n_head * (a.pos0 + a.n_tokens) * a.head_dim;
+    const int64_t lanes = attn_lanes();
+    const bool simd = a.head_dim % lanes == 0;
+    const size_t hd = size_t(a.head_dim);
 #pragma omp parallel num_threads(threads_for(work, n_threads))
     {
-        std::vector<float> k, v, scores;
+        std::vector<float> k, v, scores, row(hd);
 #pragma omp for schedule(dynamic, 1)
         for (int64_t item = 0; item < n_items; ++item) {
             const int32_t g = int32_t(item % a.n_head_kv);
             const int64_t t0 = (item / a.n_head_kv) * kTokenBlock;
             const int64_t t1 = std::min(a.n_tokens, t0 + kTokenBlock);
             const int32_t n_all = a.pos0 + int32_t(t1);  // positions visible to the block's last token
-            k.resize(size_t(n_all) * size_t(a.head_dim));
-            v.resize(k.size());
-            scores.resize(size_t(n_all));
+            // K transposed (head_dim, ld) for the SIMD path, else rows; V as rows.
+            const int64_t ld = simd ? (n_all + lanes - 1) / lanes * lanes : n_all;
+            k.resize(std::max(k.size(), hd * size_t(ld)));
+            v.resize(std::max(v.size(), hd * size_t(n_all)));
+            scores.resize(std::max(scores.size(), size_t(ld)));
             for (int32_t j = 0; j < n_all; ++j) {
-                load_row(a, a.cache.k, j, g, k.data() + size_t(j) * size_t(a.head_dim));
-                load_row(a, a.cache.v, j, g, v.data() + size_t(j) * size_t(a.head_dim));
+                load_row(a, a.cache.v, j, g, v.data() + size_t(j) * hd);
+                if (!simd) {
+                    load_row(a, a.cache.k, j, g, k.data() + size_t(j) * hd);
+                    continue;
+                }
+                load_row(a, a.cache.k, j, g, row.data());
+                for (size_t d = 0; d < hd; ++d) k[d * size_t(ld) + size_t(j)] = row[d];
             }
             for (int64_t t = t0; t < t1; ++t)
                 for (int32_t h = g * group; h < (g + 1) * group; ++h) {
-                    const size_t off = (size_t(t) * size_t(a.n_head) + size_t(h)) * size_t(a.head_dim);
-                    attend(a.q + off, k.data(), v.data(), a.pos0 + int32_t(t) + 1, a.head_dim, a.scale,
-                           scores.data(), a.out + off);
+                    const size_t off = (size_t(t) * size_t(a.n_head) + size_t(h)) * hd;
+                    const int32_t n_pos = a.pos0 + int32_t(t) + 1;
+                    if (simd)
+                        attend_row({.q = a.q + off, .kt = k.data(), .v = v.data(), .scores = scores.data(),
+                                    .out = a.out + off, .n_pos = n_pos, .ld = ld, .head_dim = a.head_dim,
+                                    .scale = a.scale});
+                    else
+                        attend(a.q + off, k.data(), v.data(), n_pos, a.head_dim, a.scale, scores.data(), a.out + off);
                 }
         }
     }
