@@ -24,6 +24,9 @@ struct WeightView {
     int64_t n_out = 0;
     int64_t n_in = 0;
     const void* data = nullptr;  // row r starts at data + r * row_bytes(type, n_in)
+    // A copy of the matrix in a layout private to the backend that made it (prepare_matrix), or
+    // null. Backends use it instead of `data` for matmul; `data` stays valid for everything else.
+    const void* packed = nullptr;
 };
 
 // Memory owned by a backend. On the CPU `data` is a host pointer.
@@ -101,6 +104,10 @@ public:
     virtual void download(const Buffer& src, size_t offset, void* dst, size_t n_bytes) = 0;
     // Waits for every enqueued op; results are visible to the host afterwards.
     virtual void sync() = 0;
+
+    // Called once per weight matrix at model load: the backend may attach a copy of it in a
+    // layout of its own (w.packed), kept until the backend is destroyed. Default: nothing.
+    virtual void prepare_matrix(WeightView& w) { (void)w; }
 
     // y (n_ids, table.n_in) = rows `ids` of the table (dequantized). Ids are checked by the caller.
     virtual void embed(const WeightView& table, std::span<const int32_t> ids, float* y) = 0;

@@ -34,6 +34,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <immintrin.h>
+#include <omp.h>
 #endif
 
 namespace r1::cpu {
@@ -203,6 +204,7 @@ struct Acts {
     size_t act_row;
     const float* da;      // (n_tokens, n_in / 32)
     const float* sa;      // (n_tokens, n_in / sub)
+    const int32_t* isum;  // (n_tokens, n_in / 32): Σ qa of each block
     int64_t nb;           // blocks of 32 per token
     int64_t n_sub;        // sub-blocks per token
 };
@@ -293,14 +295,23 @@ R1_VNNI void micro_any(int n, const uint8_t* panel, const Acts& a, int64_t t0, f
 static_assert(kTile == 8);
 
 // Activations to Q8_0 rows with the SIMD quantizer of the matvec kernels, then da and da·Σqa.
-void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, std::vector<uint8_t>& rows,
-                   std::vector<float>& da, std::vector<float>& sa, int n_threads) {
+struct ActBuffers {
+    std::vector<uint8_t> rows;
+    std::vector<float> da, sa;
+    std::vector<int32_t> isum;
+};
+
+void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, ActBuffers& buf, int n_threads) {
+    auto& rows = buf.rows;
+    auto& da = buf.da;
+    auto& sa = buf.sa;
     const QuantizeKernel* qk = find_quantize(GgmlType::Q8_0);
     const size_t act_row = row_bytes(GgmlType::Q8_0, uint64_t(n_in));
     const int64_t nb = n_in / 32, n_sub = n_in / sub;
     rows.resize(act_row * size_t(n_tokens));
     da.resize(size_t(n_tokens * nb));
     sa.resize(size_t(n_tokens * n_sub));
+    buf.isum.resize(size_t(n_tokens * nb));
 #pragma omp parallel for schedule(static) num_threads(n_tokens >= 2 * n_threads ? n_threads : 1)
     for (int64_t t = 0; t < n_tokens; ++t) {
         auto* blocks = reinterpret_cast<BlockQ8_0*>(rows.data() + size_t(t) * act_row);
@@ -308,12 +319,241 @@ void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, std:
         for (int64_t b = 0; b < nb; ++b) {
             const float d = fp16_to_fp32(blocks[b].d);
             da[size_t(t * nb + b)] = d;
+            int32_t total = 0;
             for (int h = 0; h < 32 / sub; ++h) {
                 int32_t s = 0;
                 for (int i = 0; i < sub; ++i) s += blocks[b].qs[h * sub + i];
                 sa[size_t(t * n_sub + b * (32 / sub) + h)] = d * float(s);
+                total += s;
+            }
+            buf.isum[size_t(t * nb + b)] = total;
+        }
+    }
+}
+
+
+// ---- weights repacked once at load (decode and prompt batches) ----
+// Panels of 16 rows, n_out padded with zero rows; blocks are not 64-byte multiples (Q4_0: 288),
+// so every access is unaligned (no measurable cost on AVX-512 machines). Per 32-element block:
+//   P4_0 (Q4_0): 4 vectors of nibbles (byte 4j+c of vector i: element 4i+c of row j in the low
+//                nibble, element 16+4i+c in the high one), then 16 fp16 d: 288 bytes, as Q4_0.
+//   P8_0 (Q8_0): 8 vectors of q + 128, then 16 fp16 d: 544 bytes, as Q8_0.
+// Per 256-element super-block:
+//   P4_K (Q4_K): 8 sub-blocks of 4 nibble vectors, then 16 fp16 d, 16 fp16 dmin, the 6-bit
+//                scales and mins unpacked to bytes [sub][row]: 2368 bytes (Q4_K: 2304).
+// The offsets of Q4_0/Q8_0 are exact integer corrections (dot starts at −off·Σqa); Q4_K's dw = d·sc
+// and mw = dmin·m are formed in fp32 exactly as the reference dequantizer forms them.
+struct PackedFormat {
+    GgmlType type;
+    int block;           // elements per packed block
+    size_t block_bytes;  // bytes of one block of a 16-row panel
+};
+constexpr PackedFormat kPacked[] = {
+    {GgmlType::Q4_0, 32, 288},
+    {GgmlType::Q8_0, 32, 544},
+    {GgmlType::Q4_K, 256, 2368},
+};
+const PackedFormat* find_packed(GgmlType t) {
+    for (const PackedFormat& f : kPacked)
+        if (f.type == t) return &f;
+    return nullptr;
+}
+
+// Four quants (dwords) of each of the 16 unpacked rows q (stride n_in) at element e.
+R1_VNNI inline __m512i gather4(const uint8_t* q, int64_t n_in, int64_t e) {
+    const __m512i row_off = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32(int32_t(n_in)));
+    return _mm512_i32gather_epi32(row_off, q + e, 1);
+}
+
+// 32 quants (<= 15) of 16 rows at element e as 4 nibble vectors.
+R1_VNNI void pack_nibbles(const uint8_t* q, int64_t n_in, int64_t e, uint8_t* out) {
+    for (int i = 0; i < 4; ++i) {
+        const __m512i lo = gather4(q, n_in, e + 4 * i), hi = gather4(q, n_in, e + 16 + 4 * i);
+        _mm512_storeu_si512(out + 64 * i, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 4)));
+    }
+}
+
+// Q4_K rows: raw fp16 d/dmin and byte scales/mins per row, for the panel header.
+void unpack_q4_k_scales(const void* row, int64_t n_in, uint16_t* d, uint16_t* dmin, uint8_t* sc, uint8_t* m) {
+    const auto* x = static_cast<const BlockQ4_K*>(row);
+    for (int64_t i = 0; i < n_in / kQK_K; ++i) {
+        d[i] = x[i].d;
+        dmin[i] = x[i].dmin;
+        for (int j = 0; j < 8; ++j) kq::get_scale_min(j, x[i].scales, sc[8 * i + j], m[8 * i + j]);
+    }
+}
+
+R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out,
+                          int64_t n_in, uint8_t* q, float* dw, float* mw, uint8_t* out) {
+    const Format& f = *find_format(pf.type);
+    const int64_t n_sub = n_in / f.sub, nsb = n_in / kQK_K;
+    std::vector<uint16_t> d16, dmin16;
+    std::vector<uint8_t> sc, mn;
+    if (pf.type == GgmlType::Q4_K) {
+        d16.assign(size_t(kRows * nsb), 0);
+        dmin16.assign(d16.size(), 0);
+        sc.assign(size_t(kRows * nsb * 8), 0);
+        mn.assign(sc.size(), 0);
+    }
+    for (int j = 0; j < kRows; ++j) {
+        uint8_t* qj = q + size_t(j) * size_t(n_in);
+        if (r0 + j < n_out) {
+            const uint8_t* row = w + size_t(r0 + j) * row_bytes;
+            f.unpack(row, n_in, qj, dw + j * n_sub, mw + j * n_sub);
+            if (pf.type == GgmlType::Q4_K)
+                unpack_q4_k_scales(row, n_in, &d16[size_t(j * nsb)], &dmin16[size_t(j * nsb)], &sc[size_t(j * nsb * 8)],
+                                   &mn[size_t(j * nsb * 8)]);
+        } else {
+            std::memset(qj, 0, size_t(n_in));
+            std::fill(dw + j * n_sub, dw + (j + 1) * n_sub, 0.0f);
+        }
+    }
+    auto* o = out;
+    if (pf.type == GgmlType::Q4_K) {
+        for (int64_t i = 0; i < nsb; ++i, o += pf.block_bytes) {
+            for (int j = 0; j < 8; ++j) pack_nibbles(q, n_in, kQK_K * i + 32 * j, o + 256 * j);
+            auto* hd = reinterpret_cast<uint16_t*>(o + 2048);
+            auto* hdmin = reinterpret_cast<uint16_t*>(o + 2080);
+            for (int r = 0; r < kRows; ++r) {
+                hd[r] = d16[size_t(r * nsb + i)];
+                hdmin[r] = dmin16[size_t(r * nsb + i)];
+                for (int j = 0; j < 8; ++j) {
+                    o[2112 + 16 * j + r] = sc[size_t((r * nsb + i) * 8 + j)];
+                    o[2240 + 16 * j + r] = mn[size_t((r * nsb + i) * 8 + j)];
+                }
             }
         }
+        return;
+    }
+    const bool nib = pf.type == GgmlType::Q4_0;
+    const size_t wbytes = nib ? 256 : 512;
+    for (int64_t b = 0; b < n_in / 32; ++b, o += pf.block_bytes) {
+        if (nib) {
+            pack_nibbles(q, n_in, 32 * b, o);
+        } else {
+            for (int i = 0; i < 8; ++i) _mm512_storeu_si512(o + 64 * i, gather4(q, n_in, 32 * b + 4 * i));
+        }
+        auto* hd = reinterpret_cast<uint16_t*>(o + wbytes);
+        const auto* rows16 = reinterpret_cast<const uint8_t*>(w);
+        for (int r = 0; r < kRows; ++r) {
+            uint16_t d = 0;  // the block's fp16 d sits at the start of Q4_0 and Q8_0 blocks
+            if (r0 + r < n_out) std::memcpy(&d, rows16 + size_t(r0 + r) * row_bytes + size_t(b) * (nib ? 18 : 34), 2);
+            hd[r] = d;
+        }
+    }
+}
+
+// Four activation bytes broadcast to every int32 lane.
+R1_VNNI inline __m512i bcast4(const uint8_t* p) {
+    int32_t x4;
+    std::memcpy(&x4, p, 4);
+    return _mm512_set1_epi32(x4);
+}
+
+// y rows r0.. (mask) of tokens t0 .. t0+T-1 from one P4_0 (kNibble) or P8_0 panel.
+template <int T, bool kNibble>
+R1_VNNI void micro_p_legacy(const uint8_t* panel, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0,
+                            __mmask16 mask) {
+    constexpr int32_t kOff = kNibble ? 8 : 128;
+    constexpr size_t kWBytes = kNibble ? 256 : 512;
+    constexpr size_t kBlockBytes = kWBytes + 32;
+    const uint8_t* xr[T];
+    for (int t = 0; t < T; ++t) xr[t] = a.rows + size_t(t0 + t) * a.act_row + offsetof(BlockQ8_0, qs);
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    __m512 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    const uint8_t* p = panel;
+    for (int64_t b = 0; b < a.nb; ++b, p += kBlockBytes) {
+        const size_t xo = size_t(b) * sizeof(BlockQ8_0);
+        __m512i dot[T];
+        for (int t = 0; t < T; ++t) dot[t] = _mm512_set1_epi32(-kOff * a.isum[(t0 + t) * a.nb + b]);
+        if constexpr (kNibble) {
+            for (int i = 0; i < 4; ++i) {
+                const __m512i pv = _mm512_loadu_si512(p + 64 * i);
+                const __m512i lo = _mm512_and_si512(pv, low4);
+                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(pv, 4), low4);
+                for (int t = 0; t < T; ++t) {
+                    dot[t] = _mm512_dpbusd_epi32(dot[t], lo, bcast4(xr[t] + xo + 4 * i));
+                    dot[t] = _mm512_dpbusd_epi32(dot[t], hi, bcast4(xr[t] + xo + 16 + 4 * i));
+                }
+            }
+        } else {
+            for (int i = 0; i < 8; ++i) {
+                const __m512i wv = _mm512_loadu_si512(p + 64 * i);
+                for (int t = 0; t < T; ++t) dot[t] = _mm512_dpbusd_epi32(dot[t], wv, bcast4(xr[t] + xo + 4 * i));
+            }
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kWBytes)));
+        for (int t = 0; t < T; ++t)
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[t]), _mm512_mul_ps(dw, _mm512_set1_ps(a.da[(t0 + t) * a.nb + b])),
+                                     acc[t]);
+    }
+    for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + (t0 + t) * n_out + r0, mask, acc[t]);
+}
+
+template <int T>
+R1_VNNI void micro_p4_k(const uint8_t* panel, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0,
+                        __mmask16 mask) {
+    const uint8_t* xr[T];
+    for (int t = 0; t < T; ++t) xr[t] = a.rows + size_t(t0 + t) * a.act_row + offsetof(BlockQ8_0, qs);
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    __m512 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    const uint8_t* p = panel;
+    for (int64_t i = 0; i < a.nb / 8; ++i, p += 2368) {
+        const __m512 vd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2048)));
+        const __m512 vdmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2080)));
+        for (int j = 0; j < 8; ++j) {
+            const int64_t b = 8 * i + j;
+            const size_t xo = size_t(b) * sizeof(BlockQ8_0);
+            __m512i dot[T];
+            for (int t = 0; t < T; ++t) dot[t] = _mm512_setzero_si512();
+            for (int k = 0; k < 4; ++k) {
+                const __m512i pv = _mm512_loadu_si512(p + 256 * j + 64 * k);
+                const __m512i lo = _mm512_and_si512(pv, low4);
+                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(pv, 4), low4);
+                for (int t = 0; t < T; ++t) {
+                    int32_t x0, x1;
+                    std::memcpy(&x0, xr[t] + xo + 4 * k, 4);
+                    std::memcpy(&x1, xr[t] + xo + 16 + 4 * k, 4);
+                    dot[t] = _mm512_dpbusd_epi32(dot[t], lo, _mm512_set1_epi32(x0));
+                    dot[t] = _mm512_dpbusd_epi32(dot[t], hi, _mm512_set1_epi32(x1));
+                }
+            }
+            const __m512 dw = _mm512_mul_ps(
+                vd, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2112 + 16 * j)))));
+            const __m512 mw = _mm512_mul_ps(
+                vdmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2240 + 16 * j)))));
+            for (int t = 0; t < T; ++t) {
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[t]), _mm512_mul_ps(dw, _mm512_set1_ps(a.da[(t0 + t) * a.nb + b])),
+                                         acc[t]);
+                acc[t] = _mm512_fnmadd_ps(mw, _mm512_set1_ps(a.sa[(t0 + t) * a.n_sub + b]), acc[t]);
+            }
+        }
+    }
+    for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + (t0 + t) * n_out + r0, mask, acc[t]);
+}
+
+template <int T>
+R1_VNNI void micro_p(GgmlType type, const uint8_t* panel, const Acts& a, int64_t t0, float* y, int64_t n_out,
+                     int64_t r0, __mmask16 mask) {
+    if (type == GgmlType::Q4_0) return micro_p_legacy<T, true>(panel, a, t0, y, n_out, r0, mask);
+    if (type == GgmlType::Q8_0) return micro_p_legacy<T, false>(panel, a, t0, y, n_out, r0, mask);
+    return micro_p4_k<T>(panel, a, t0, y, n_out, r0, mask);
+}
+
+R1_VNNI void micro_p_any(int n, GgmlType type, const uint8_t* panel, const Acts& a, int64_t t0, float* y,
+                         int64_t n_out, int64_t r0, __mmask16 mask) {
+    switch (n) {
+        case 8: return micro_p<8>(type, panel, a, t0, y, n_out, r0, mask);
+        case 7: return micro_p<7>(type, panel, a, t0, y, n_out, r0, mask);
+        case 6: return micro_p<6>(type, panel, a, t0, y, n_out, r0, mask);
+        case 5: return micro_p<5>(type, panel, a, t0, y, n_out, r0, mask);
+        case 4: return micro_p<4>(type, panel, a, t0, y, n_out, r0, mask);
+        case 3: return micro_p<3>(type, panel, a, t0, y, n_out, r0, mask);
+        case 2: return micro_p<2>(type, panel, a, t0, y, n_out, r0, mask);
+        default: return micro_p<1>(type, panel, a, t0, y, n_out, r0, mask);
     }
 }
 
@@ -326,11 +566,10 @@ bool gemm_supported(GgmlType weight, int64_t n_in) {
 
 void gemm(const GemmArgs& g, int n_threads) {
     const Format& f = *find_format(g.type);
-    std::vector<uint8_t> rows;
-    std::vector<float> da, sa;
-    quantize_acts(g.x, g.n_tokens, g.n_in, f.sub, rows, da, sa, n_threads);
-    const Acts a{.rows = rows.data(), .act_row = row_bytes(GgmlType::Q8_0, uint64_t(g.n_in)), .da = da.data(),
-                 .sa = sa.data(), .nb = g.n_in / 32, .n_sub = g.n_in / f.sub};
+    ActBuffers buf;
+    quantize_acts(g.x, g.n_tokens, g.n_in, f.sub, buf, n_threads);
+    const Acts a{.rows = buf.rows.data(), .act_row = row_bytes(GgmlType::Q8_0, uint64_t(g.n_in)), .da = buf.da.data(),
+                 .sa = buf.sa.data(), .isum = buf.isum.data(), .nb = g.n_in / 32, .n_sub = g.n_in / f.sub};
 
     const size_t w_row = row_bytes(g.type, uint64_t(g.n_in));
     const size_t panel_bytes = size_t(a.n_sub) * sub_bytes(f.sub);
@@ -366,10 +605,74 @@ void gemm(const GemmArgs& g, int n_threads) {
     }
 }
 
+
+bool pack_supported(GgmlType weight, int64_t n_in) {
+    const PackedFormat* f = find_packed(weight);
+    return f && n_in > 0 && n_in % f->block == 0 && n_in <= (int64_t(1) << 24) && cpu_has_vnni();
+}
+
+size_t packed_bytes(GgmlType weight, int64_t n_out, int64_t n_in) {
+    const PackedFormat& f = *find_packed(weight);
+    return size_t((n_out + kRows - 1) / kRows) * size_t(n_in / f.block) * f.block_bytes;
+}
+
+void pack_matrix(GgmlType weight, const void* w, int64_t n_out, int64_t n_in, void* out, int n_threads) {
+    const PackedFormat& pf = *find_packed(weight);
+    const size_t w_row = row_bytes(weight, uint64_t(n_in));
+    const size_t panel_bytes = size_t(n_in / pf.block) * pf.block_bytes;
+    const int64_t n_panels = (n_out + kRows - 1) / kRows;
+    const int64_t n_sub = n_in / find_format(weight)->sub;
+#pragma omp parallel num_threads(int(std::min<int64_t>(n_threads, n_panels)))
+    {
+        std::vector<uint8_t> q(size_t(kRows) * size_t(n_in));
+        std::vector<float> dw(size_t(kRows * n_sub)), mw(dw.size());
+#pragma omp for schedule(static)
+        for (int64_t p = 0; p < n_panels; ++p)
+            pack_panel_p(pf, static_cast<const uint8_t*>(w), w_row, p * kRows, n_out, n_in, q.data(), dw.data(),
+                         mw.data(), static_cast<uint8_t*>(out) + size_t(p) * panel_bytes);
+    }
+}
+
+void packed_matmul(const GemmArgs& g, const void* packed, int n_threads) {
+    const PackedFormat& pf = *find_packed(g.type);
+    ActBuffers buf;
+    quantize_acts(g.x, g.n_tokens, g.n_in, 32, buf, n_threads);
+    const Acts a{.rows = buf.rows.data(), .act_row = row_bytes(GgmlType::Q8_0, uint64_t(g.n_in)), .da = buf.da.data(),
+                 .sa = buf.sa.data(), .isum = buf.isum.data(), .nb = g.n_in / 32, .n_sub = g.n_in / 32};
+    const size_t panel_bytes = size_t(g.n_in / pf.block) * pf.block_bytes;
+    const int64_t n_panels = (g.n_out + kRows - 1) / kRows;
+    const auto* base = static_cast<const uint8_t*>(packed);
+    // Contiguous ranges of panels per thread (sequential streams for the prefetchers in decode);
+    // within a range, tokens in tiles of 8 over groups of panels that stay in L2.
+    const int64_t group = std::clamp<int64_t>(int64_t(kPanelBudget / panel_bytes), 1, 8);
+    const int nt = int(std::min<int64_t>(n_threads, n_panels));
+#pragma omp parallel num_threads(nt)
+    {
+        const int64_t id = omp_get_thread_num(), n = omp_get_num_threads();
+        const int64_t p_begin = n_panels * id / n, p_end = n_panels * (id + 1) / n;
+        for (int64_t g0 = p_begin; g0 < p_end; g0 += group) {
+            const int64_t g1 = std::min(p_end, g0 + group);
+            for (int64_t t0 = 0; t0 < g.n_tokens; t0 += kTile) {
+                const int tn = int(std::min<int64_t>(kTile, g.n_tokens - t0));
+                for (int64_t p = g0; p < g1; ++p) {
+                    const int64_t r0 = p * kRows;
+                    const int64_t valid = std::min<int64_t>(kRows, g.n_out - r0);
+                    micro_p_any(tn, g.type, base + size_t(p) * panel_bytes, a, t0, g.y, g.n_out, r0,
+                                __mmask16((1u << valid) - 1));
+                }
+            }
+        }
+    }
+}
+
 #else  // not x86
 
 bool gemm_supported(GgmlType, int64_t) { return false; }
 void gemm(const GemmArgs&, int) {}
+bool pack_supported(GgmlType, int64_t) { return false; }
+size_t packed_bytes(GgmlType, int64_t, int64_t) { return 0; }
+void pack_matrix(GgmlType, const void*, int64_t, int64_t, void*, int) {}
+void packed_matmul(const GemmArgs&, const void*, int) {}
 
 #endif
 

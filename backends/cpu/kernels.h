@@ -104,6 +104,16 @@ bool gemm_supported(GgmlType weight, int64_t n_in);
 // Threaded over panels of rows; the result does not depend on n_threads.
 void gemm(const GemmArgs& a, int n_threads);
 
+// Weight matrices repacked once (at model load) into 16-row interleaved panels for AVX-512
+// VNNI: Q4_0, Q8_0 (same bytes as the file) and Q4_K (+2.8%). Used for every batch size,
+// decode included. pack_supported() is false where gemm_supported() would be.
+bool pack_supported(GgmlType weight, int64_t n_in);
+size_t packed_bytes(GgmlType weight, int64_t n_out, int64_t n_in);
+// out: packed_bytes() bytes.
+void pack_matrix(GgmlType weight, const void* w, int64_t n_out, int64_t n_in, void* out, int n_threads);
+// As gemm(), from the packed copy of a.w (a.w itself is not read).
+void packed_matmul(const GemmArgs& a, const void* packed, int n_threads);
+
 // Attention pieces (attention_simd.cpp). One query row against n_pos cached positions:
 // out (head_dim) = Σ_j softmax_j(scale · q·k_j) · v_j, with K given transposed.
 struct AttendArgs {

@@ -175,6 +175,9 @@ public:
         TensorLoader loader(*file_, *backend_);
         w_ = load_weights(loader, c_);
         loader.warn_unused();
+        for (LayerWeights& l : w_.layers)
+            for (WeightView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) backend_->prepare_matrix(*m);
+        backend_->prepare_matrix(w_.output);
         info_.arch = arch;
         info_.name = file_->has("general.name") && file_->find("general.name")->type() == gguf::ValueType::STRING
                          ? file_->get<std::string>("general.name")

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -23,15 +24,14 @@ std::vector<float> randn(size_t n, uint32_t seed, float scale) {
     return v;
 }
 
-class GemmTypes : public testing::TestWithParam<GgmlType> {};
-
-TEST_P(GemmTypes, MatchesDequantizedProductOfQ8_0Activations) {
-    const GgmlType t = GetParam();
+// Runs `product` (1, 2 and 3 threads must agree bit for bit) on random weights of type t and
+// checks it against Σ dequant(w)·dequant(Q8_0(x)) in double.
+template <class Product>
+void check_products(GgmlType t, Product product) {
     const int64_t block = type_traits(t).block_size;
-    if (!gemm_supported(t, block)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU: gemm() is not used here";
     for (int64_t n_in : {block, 3 * block}) {
         for (int64_t n_out : {5, 16, 37}) {
-            for (int64_t n_tok : {1, 7, 8, 13}) {
+            for (int64_t n_tok : {1, 2, 7, 8, 13}) {
                 const uint32_t seed = uint32_t(n_in * 131 + n_out * 7 + n_tok);
                 // Weights with an offset so that minimum-carrying formats get non-trivial mins.
                 auto wf = randn(size_t(n_out * n_in), seed, 0.5f);
@@ -54,12 +54,12 @@ TEST_P(GemmTypes, MatchesDequantizedProductOfQ8_0Activations) {
                 std::vector<float> y1(size_t(n_tok * n_out), NAN), y2(y1), y3(y1);
                 const GemmArgs a{.type = t, .w = wq.data(), .x = x.data(), .y = y1.data(), .n_out = n_out,
                                  .n_in = n_in, .n_tokens = n_tok};
-                gemm(a, 1);
+                product(a, 1);
                 GemmArgs a2 = a;
                 a2.y = y2.data();
-                gemm(a2, 2);
+                product(a2, 2);
                 a2.y = y3.data();
-                gemm(a2, 3);
+                product(a2, 3);
                 EXPECT_EQ(y1, y2);
                 EXPECT_EQ(y1, y3);
 
@@ -74,7 +74,7 @@ TEST_P(GemmTypes, MatchesDequantizedProductOfQ8_0Activations) {
                             // about (|w| + |offset|)·|x| with the offset up to ~max|w| (Q8_0: 128·d).
                             mag += (std::fabs(wi) + 2 * wmax) * std::fabs(xi);
                         }
-                        EXPECT_NEAR(y1[size_t(k * n_out + r)], s, 4e-6 * mag + 1e-6)
+                        ASSERT_NEAR(y1[size_t(k * n_out + r)], s, 4e-6 * mag + 1e-6)
                             << type_traits(t).name << " n_in " << n_in << " n_out " << n_out << " token " << k
                             << " row " << r;
                     }
@@ -83,12 +83,38 @@ TEST_P(GemmTypes, MatchesDequantizedProductOfQ8_0Activations) {
     }
 }
 
+class GemmTypes : public testing::TestWithParam<GgmlType> {};
+
+TEST_P(GemmTypes, MatchesDequantizedProductOfQ8_0Activations) {
+    const GgmlType t = GetParam();
+    if (!gemm_supported(t, type_traits(t).block_size)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU: gemm() is not used here";
+    check_products(t, [](const GemmArgs& a, int n_threads) { gemm(a, n_threads); });
+}
+
 INSTANTIATE_TEST_SUITE_P(QuantizedWeights, GemmTypes,
                          testing::Values(GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
                                          GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K),
                          [](const auto& info) { return std::string(type_traits(info.param).name); });
 
+class PackedTypes : public testing::TestWithParam<GgmlType> {};
+
+// The same product from weights repacked into panels (what the CPU backend does at load).
+TEST_P(PackedTypes, MatchesDequantizedProductOfQ8_0Activations) {
+    const GgmlType t = GetParam();
+    if (!pack_supported(t, type_traits(t).block_size)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU: no packing here";
+    check_products(t, [](const GemmArgs& a, int n_threads) {
+        std::vector<uint8_t> mem(packed_bytes(a.type, a.n_out, a.n_in) + 64, 0xAB);
+        uint8_t* packed = mem.data() + (64 - reinterpret_cast<uintptr_t>(mem.data()) % 64) % 64;
+        pack_matrix(a.type, a.w, a.n_out, a.n_in, packed, n_threads);
+        packed_matmul(a, packed, n_threads);
+    });
+}
+
+INSTANTIATE_TEST_SUITE_P(QuantizedWeights, PackedTypes, testing::Values(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K),
+                         [](const auto& info) { return std::string(type_traits(info.param).name); });
+
 TEST(Gemm, UnsupportedTypesAreDeclined) {
+    EXPECT_FALSE(pack_supported(GgmlType::Q6_K, 256));  // no packed format (gemm() only)
     EXPECT_FALSE(gemm_supported(GgmlType::F32, 64));
     EXPECT_FALSE(gemm_supported(GgmlType::Q4_0, 48));   // not a whole number of blocks
     EXPECT_FALSE(gemm_supported(GgmlType::Q4_K, 128));  // K-quants need 256

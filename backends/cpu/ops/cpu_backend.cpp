@@ -7,6 +7,9 @@
 #include <cstring>
 #include <new>
 #include <thread>
+#include <vector>
+
+#include "backends/cpu/kernels.h"
 
 #include "backends/cpu/ops/ops.h"
 #include "runtime/core/error.h"
@@ -50,6 +53,18 @@ public:
     }
     void sync() override {}
 
+    // Weights of the formats with a packed layout (backends/cpu/kernels.h) are repacked once
+    // into 16-row panels; the file's copy is then only read by embed.
+    void prepare_matrix(WeightView& w) override {
+        if (!cpu::pack_supported(w.type, w.n_in) || w.n_out <= 0) return;
+        const size_t n = cpu::packed_bytes(w.type, w.n_out, w.n_in);
+        void* p = std::aligned_alloc(64, (n + 63) / 64 * 64);
+        if (!p) fail("out of memory repacking a {} x {} weight matrix ({} bytes)", w.n_out, w.n_in, n);
+        packed_.emplace_back(p);
+        cpu::pack_matrix(w.type, w.data, w.n_out, w.n_in, p, n_threads_);
+        w.packed = p;
+    }
+
     void embed(const WeightView& table, std::span<const int32_t> ids, float* y) override {
         cpu::embed(table, ids, y, n_threads_);
     }
@@ -70,7 +85,11 @@ public:
     int32_t argmax(const float* x, int64_t n) override { return cpu::argmax(x, n); }
 
 private:
+    struct FreeDeleter {
+        void operator()(void* p) const { std::free(p); }
+    };
     int n_threads_;
+    std::vector<std::unique_ptr<void, FreeDeleter>> packed_;
 };
 
 }  // namespace

@@ -16,6 +16,7 @@ namespace r1::cpu {
 namespace {
 
 constexpr int64_t kTileRows = 16;  // weight rows dequantized together, reused by every token
+constexpr int64_t kVecTileRows = 16;  // rows per task of the matvec kernels
 // From this many tokens the batched int8 GEMM (which unpacks the weights once per call) is used.
 constexpr int64_t kGemmMinTokens = 8;
 
@@ -81,6 +82,10 @@ void matmul_dequant(const WeightView& w, const float* x, int64_t n_tokens, float
 }  // namespace
 
 void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, int n_threads) {
+    if (w.packed)
+        return packed_matmul({.type = w.type, .w = w.data, .x = x, .y = y, .n_out = w.n_out, .n_in = w.n_in,
+                              .n_tokens = n_tokens},
+                             w.packed, n_threads);
     if (n_tokens >= kGemmMinTokens && gemm_supported(w.type, w.n_in))
         return gemm({.type = w.type, .w = w.data, .x = x, .y = y, .n_out = w.n_out, .n_in = w.n_in,
                      .n_tokens = n_tokens},
@@ -100,11 +105,13 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, int
         for (int64_t t = 0; t < n_tokens; ++t) q->kernel(x + t * w.n_in, quantized.data() + size_t(t) * act_row, w.n_in);
         act = quantized.data();
     }
-    const int64_t n_tiles = (w.n_out + kTileRows - 1) / kTileRows;
+    // Dynamic tiles: in decode the threads stream weights at different speeds, and a static
+    // split left one thread waiting at the end of every matmul.
+    const int64_t n_tiles = (w.n_out + kVecTileRows - 1) / kVecTileRows;
 #pragma omp parallel for schedule(static) num_threads(threads_for(w.n_out * w.n_in * n_tokens, n_threads))
     for (int64_t ti = 0; ti < n_tiles; ++ti) {
-        const int64_t r0 = ti * kTileRows;
-        const int64_t nr = std::min(kTileRows, w.n_out - r0);
+        const int64_t r0 = ti * kVecTileRows;
+        const int64_t nr = std::min(kVecTileRows, w.n_out - r0);
         for (int64_t t = 0; t < n_tokens; ++t)
             k->kernel({.w = row_ptr(w, r0), .x = static_cast<const uint8_t*>(act) + size_t(t) * act_row,
                        .y = y + t * w.n_out + r0, .n_out = nr, .n_in = w.n_in});
