@@ -205,6 +205,7 @@ struct Acts {
     const float* da;      // (n_tokens, n_in / 32)
     const float* sa;      // (n_tokens, n_in / sub)
     const int32_t* isum;  // (n_tokens, n_in / 32): Σ qa of each block
+    const int32_t* isum16;  // (n_tokens, n_in / 16): Σ qa of each half block
     int64_t nb;           // blocks of 32 per token
     int64_t n_sub;        // sub-blocks per token
 };
@@ -298,7 +299,7 @@ static_assert(kTile == 8);
 struct ActBuffers {
     std::vector<uint8_t> rows;
     std::vector<float> da, sa;
-    std::vector<int32_t> isum;
+    std::vector<int32_t> isum, isum16;
 };
 
 void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, ActBuffers& buf, int n_threads) {
@@ -312,6 +313,7 @@ void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, ActB
     da.resize(size_t(n_tokens * nb));
     sa.resize(size_t(n_tokens * n_sub));
     buf.isum.resize(size_t(n_tokens * nb));
+    buf.isum16.resize(size_t(n_tokens * nb * 2));
 #pragma omp parallel for schedule(static) num_threads(n_tokens >= 2 * n_threads ? n_threads : 1)
     for (int64_t t = 0; t < n_tokens; ++t) {
         auto* blocks = reinterpret_cast<BlockQ8_0*>(rows.data() + size_t(t) * act_row);
@@ -319,6 +321,10 @@ void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, ActB
         for (int64_t b = 0; b < nb; ++b) {
             const float d = fp16_to_fp32(blocks[b].d);
             da[size_t(t * nb + b)] = d;
+            int32_t half[2] = {0, 0};
+            for (int i = 0; i < 32; ++i) half[i / 16] += blocks[b].qs[i];
+            buf.isum16[size_t((t * nb + b) * 2)] = half[0];
+            buf.isum16[size_t((t * nb + b) * 2 + 1)] = half[1];
             int32_t total = 0;
             for (int h = 0; h < 32 / sub; ++h) {
                 int32_t s = 0;
@@ -341,6 +347,10 @@ void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, ActB
 // Per 256-element super-block:
 //   P4_K (Q4_K): 8 sub-blocks of 4 nibble vectors, then 16 fp16 d, 16 fp16 dmin, the 6-bit
 //                scales and mins unpacked to bytes [sub][row]: 2368 bytes (Q4_K: 2304).
+//   P6_K (Q6_K): 8 pairs of 16-element sub-blocks: the low 4 bits as 4 nibble vectors per pair
+//                (2048 bytes), the high 2 bits as 2 vectors per pair (byte c of row j in vector h
+//                holds bits 4-5 of elements 16h+4k+c, k = 0..3, at bits 2k), then the int8 scales
+//                [sub][row] and 16 fp16 d: 3360 bytes, as Q6_K.
 // The offsets of Q4_0/Q8_0 are exact integer corrections (dot starts at −off·Σqa); Q4_K's dw = d·sc
 // and mw = dmin·m are formed in fp32 exactly as the reference dequantizer forms them.
 struct PackedFormat {
@@ -352,6 +362,7 @@ constexpr PackedFormat kPacked[] = {
     {GgmlType::Q4_0, 32, 288},
     {GgmlType::Q8_0, 32, 544},
     {GgmlType::Q4_K, 256, 2368},
+    {GgmlType::Q6_K, 256, 3360},
 };
 const PackedFormat* find_packed(GgmlType t) {
     for (const PackedFormat& f : kPacked)
@@ -422,6 +433,34 @@ R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_b
                     o[2112 + 16 * j + r] = sc[size_t((r * nsb + i) * 8 + j)];
                     o[2240 + 16 * j + r] = mn[size_t((r * nsb + i) * 8 + j)];
                 }
+            }
+        }
+        return;
+    }
+    if (pf.type == GgmlType::Q6_K) {
+        const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x03);
+        for (int64_t i = 0; i < nsb; ++i, o += pf.block_bytes) {
+            for (int m = 0; m < 8; ++m) {
+                __m512i wv[8];
+                for (int k = 0; k < 8; ++k) wv[k] = gather4(q, n_in, kQK_K * i + 32 * m + 4 * k);
+                for (int k = 0; k < 4; ++k)
+                    _mm512_storeu_si512(o + 256 * m + 64 * k,
+                                        _mm512_or_si512(_mm512_and_si512(wv[k], low4),
+                                                        _mm512_slli_epi32(_mm512_and_si512(wv[k + 4], low4), 4)));
+                for (int h = 0; h < 2; ++h) {
+                    __m512i hv = _mm512_setzero_si512();
+                    for (int k = 0; k < 4; ++k)
+                        hv = _mm512_or_si512(hv, _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(wv[4 * h + k], 4), two), 2 * k));
+                    _mm512_storeu_si512(o + 2048 + 128 * m + 64 * h, hv);
+                }
+            }
+            auto* sc = reinterpret_cast<int8_t*>(o + 3072);
+            auto* hd = reinterpret_cast<uint16_t*>(o + 3328);
+            for (int r = 0; r < kRows; ++r) {
+                const BlockQ6_K* blk = r0 + r < n_out
+                    ? reinterpret_cast<const BlockQ6_K*>(w + size_t(r0 + r) * row_bytes) + i : nullptr;
+                hd[r] = blk ? blk->d : 0;
+                for (int j = 0; j < 16; ++j) sc[16 * j + r] = blk ? blk->scales[j] : 0;
             }
         }
         return;
@@ -536,10 +575,60 @@ R1_VNNI void micro_p4_k(const uint8_t* panel, const Acts& a, int64_t t0, float* 
 }
 
 template <int T>
+R1_VNNI void micro_p6_k(const uint8_t* panel, const Acts& a, int64_t t0, float* y, int64_t n_out, int64_t r0,
+                        __mmask16 mask) {
+    const uint8_t* xr[T];
+    for (int t = 0; t < T; ++t) xr[t] = a.rows + size_t(t0 + t) * a.act_row + offsetof(BlockQ8_0, qs);
+    const __m512i low4 = _mm512_set1_epi8(0x0F), high2 = _mm512_set1_epi8(0x30);
+    __m512 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    const uint8_t* p = panel;
+    for (int64_t i = 0; i < a.nb / 8; ++i, p += 3360) {
+        const __m512 vd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 3328)));
+        for (int m = 0; m < 8; ++m) {
+            const int64_t b = 8 * i + m;  // the pair is one Q8_0 block of the activations
+            const size_t xo = size_t(b) * sizeof(BlockQ8_0);
+            const __m512i h0 = _mm512_loadu_si512(p + 2048 + 128 * m), h1 = _mm512_loadu_si512(p + 2048 + 128 * m + 64);
+            __m512i dlo[T], dhi[T];  // sub-blocks 2m and 2m+1
+            for (int t = 0; t < T; ++t) dlo[t] = dhi[t] = _mm512_setzero_si512();
+            for (int k = 0; k < 4; ++k) {
+                const __m512i nv = _mm512_loadu_si512(p + 256 * m + 64 * k);
+                // bits 4-5 of vector k come from h0 at bits 2k, of vector k+4 from h1.
+                const __m512i hk0 = k == 0 ? _mm512_slli_epi16(h0, 4) : k == 1 ? _mm512_slli_epi16(h0, 2)
+                                  : k == 2 ? h0 : _mm512_srli_epi16(h0, 2);
+                const __m512i hk1 = k == 0 ? _mm512_slli_epi16(h1, 4) : k == 1 ? _mm512_slli_epi16(h1, 2)
+                                  : k == 2 ? h1 : _mm512_srli_epi16(h1, 2);
+                const __m512i w0 = _mm512_or_si512(_mm512_and_si512(nv, low4), _mm512_and_si512(hk0, high2));
+                const __m512i w1 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(nv, 4), low4),
+                                                   _mm512_and_si512(hk1, high2));
+                for (int t = 0; t < T; ++t) {
+                    dlo[t] = _mm512_dpbusd_epi32(dlo[t], w0, bcast4(xr[t] + xo + 4 * k));
+                    dhi[t] = _mm512_dpbusd_epi32(dhi[t], w1, bcast4(xr[t] + xo + 16 + 4 * k));
+                }
+            }
+            const __m512 dw0 = _mm512_mul_ps(
+                vd, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3072 + 32 * m)))));
+            const __m512 dw1 = _mm512_mul_ps(
+                vd, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3072 + 32 * m + 16)))));
+            for (int t = 0; t < T; ++t) {
+                // Σ dw·(q − 32)·qa = dw·(Σ q·qa − 32·Σqa) per 16-element half.
+                const int32_t* isum16 = a.isum16 + ((t0 + t) * a.nb + b) * 2;
+                const __m512i c0 = _mm512_sub_epi32(dlo[t], _mm512_set1_epi32(32 * isum16[0]));
+                const __m512i c1 = _mm512_sub_epi32(dhi[t], _mm512_set1_epi32(32 * isum16[1]));
+                const __m512 part = _mm512_fmadd_ps(_mm512_cvtepi32_ps(c0), dw0, _mm512_mul_ps(_mm512_cvtepi32_ps(c1), dw1));
+                acc[t] = _mm512_fmadd_ps(part, _mm512_set1_ps(a.da[(t0 + t) * a.nb + b]), acc[t]);
+            }
+        }
+    }
+    for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + (t0 + t) * n_out + r0, mask, acc[t]);
+}
+
+template <int T>
 R1_VNNI void micro_p(GgmlType type, const uint8_t* panel, const Acts& a, int64_t t0, float* y, int64_t n_out,
                      int64_t r0, __mmask16 mask) {
     if (type == GgmlType::Q4_0) return micro_p_legacy<T, true>(panel, a, t0, y, n_out, r0, mask);
     if (type == GgmlType::Q8_0) return micro_p_legacy<T, false>(panel, a, t0, y, n_out, r0, mask);
+    if (type == GgmlType::Q6_K) return micro_p6_k<T>(panel, a, t0, y, n_out, r0, mask);
     return micro_p4_k<T>(panel, a, t0, y, n_out, r0, mask);
 }
 
@@ -569,7 +658,8 @@ void gemm(const GemmArgs& g, int n_threads) {
     ActBuffers buf;
     quantize_acts(g.x, g.n_tokens, g.n_in, f.sub, buf, n_threads);
     const Acts a{.rows = buf.rows.data(), .act_row = row_bytes(GgmlType::Q8_0, uint64_t(g.n_in)), .da = buf.da.data(),
-                 .sa = buf.sa.data(), .isum = buf.isum.data(), .nb = g.n_in / 32, .n_sub = g.n_in / f.sub};
+                 .sa = buf.sa.data(), .isum = buf.isum.data(), .isum16 = buf.isum16.data(), .nb = g.n_in / 32,
+                 .n_sub = g.n_in / f.sub};
 
     const size_t w_row = row_bytes(g.type, uint64_t(g.n_in));
     const size_t panel_bytes = size_t(a.n_sub) * sub_bytes(f.sub);
@@ -638,7 +728,8 @@ void packed_matmul(const GemmArgs& g, const void* packed, int n_threads) {
     ActBuffers buf;
     quantize_acts(g.x, g.n_tokens, g.n_in, 32, buf, n_threads);
     const Acts a{.rows = buf.rows.data(), .act_row = row_bytes(GgmlType::Q8_0, uint64_t(g.n_in)), .da = buf.da.data(),
-                 .sa = buf.sa.data(), .isum = buf.isum.data(), .nb = g.n_in / 32, .n_sub = g.n_in / 32};
+                 .sa = buf.sa.data(), .isum = buf.isum.data(), .isum16 = buf.isum16.data(), .nb = g.n_in / 32,
+                 .n_sub = g.n_in / 32};
     const size_t panel_bytes = size_t(g.n_in / pf.block) * pf.block_bytes;
     const int64_t n_panels = (g.n_out + kRows - 1) / kRows;
     const auto* base = static_cast<const uint8_t*>(packed);

@@ -105,7 +105,7 @@ bool gemm_supported(GgmlType weight, int64_t n_in);
 void gemm(const GemmArgs& a, int n_threads);
 
 // Weight matrices repacked once (at model load) into 16-row interleaved panels for AVX-512
-// VNNI: Q4_0, Q8_0 (same bytes as the file) and Q4_K (+2.8%). Used for every batch size,
+// VNNI: Q4_0, Q8_0, Q6_K (same bytes as the file) and Q4_K (+2.8%). Used for every batch size,
 // decode included. pack_supported() is false where gemm_supported() would be.
 bool pack_supported(GgmlType weight, int64_t n_in);
 size_t packed_bytes(GgmlType weight, int64_t n_out, int64_t n_in);

@@ -110,11 +110,11 @@ TEST_P(PackedTypes, MatchesDequantizedProductOfQ8_0Activations) {
     });
 }
 
-INSTANTIATE_TEST_SUITE_P(QuantizedWeights, PackedTypes, testing::Values(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K),
+INSTANTIATE_TEST_SUITE_P(QuantizedWeights, PackedTypes, testing::Values(GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K),
                          [](const auto& info) { return std::string(type_traits(info.param).name); });
 
 TEST(Gemm, UnsupportedTypesAreDeclined) {
-    EXPECT_FALSE(pack_supported(GgmlType::Q6_K, 256));  // no packed format (gemm() only)
+    EXPECT_FALSE(pack_supported(GgmlType::Q5_K, 256));  // no packed format (gemm() only)
     EXPECT_FALSE(gemm_supported(GgmlType::F32, 64));
     EXPECT_FALSE(gemm_supported(GgmlType::Q4_0, 48));   // not a whole number of blocks
     EXPECT_FALSE(gemm_supported(GgmlType::Q4_K, 128));  // K-quants need 256
