@@ -1,4 +1,5 @@
-// SIMD parts of attention (Highway, dispatched at run time): fp16 cache rows to fp32, and one
+// SIMD parts of attention and SwiGLU (Highway, dispatched at run time): silu(g)·u with the
+// vector exp; fp16 cache rows to fp32, and one
 // query row against a block of cached positions: scores from K stored transposed (head_dim,
 // ld), so sixteen positions take one FMA per dimension without horizontal sums; a masked
 // softmax with Highway's vector exp; and the probability-weighted sum of V rows.
@@ -10,6 +11,7 @@
 #include <hwy/highway.h>
 
 #include <cfloat>
+#include <cmath>
 
 #include "backends/cpu/kernels.h"
 #include "quant/fp16.h"
@@ -32,6 +34,19 @@ void F16RowToF32(const uint16_t* src, float* dst, int64_t n) {
     for (; i + N <= n; i += N)
         hn::StoreU(hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(src + i))), df, dst + i);
     for (; i < n; ++i) dst[i] = fp16_to_fp32(src[i]);
+}
+
+void SiluMul(const float* g, const float* u, float* y, int64_t n) {
+    const DF df;
+    const int64_t N = int64_t(hn::Lanes(df));
+    const auto one = hn::Set(df, 1.0f);
+    int64_t i = 0;
+    for (; i + N <= n; i += N) {
+        const auto gv = hn::LoadU(df, g + i);
+        const auto sig = hn::Div(gv, hn::Add(one, hn::Exp(df, hn::Neg(gv))));
+        hn::StoreU(hn::Mul(sig, hn::LoadU(df, u + i)), df, y + i);
+    }
+    for (; i < n; ++i) y[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }
 
 void AttendRow(const AttendArgs& a) {
@@ -127,10 +142,12 @@ namespace r1::cpu {
 HWY_EXPORT(AttnLanes);
 HWY_EXPORT(F16RowToF32);
 HWY_EXPORT(AttendRow);
+HWY_EXPORT(SiluMul);
 
 int64_t attn_lanes() { return HWY_DYNAMIC_DISPATCH(AttnLanes)(); }
 void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(F16RowToF32)(src, dst, n); }
 void attend_row(const AttendArgs& a) { HWY_DYNAMIC_DISPATCH(AttendRow)(a); }
+void silu_mul(const float* g, const float* u, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(SiluMul)(g, u, y, n); }
 
 }  // namespace r1::cpu
 #endif

@@ -129,6 +129,8 @@ struct AttendArgs {
 };
 int64_t attn_lanes();  // float lanes of the dispatched target
 void attend_row(const AttendArgs& a);
+// y (n) = silu(g) ⊙ u = g / (1 + e^−g) · u with a vector exp; y may alias g or u.
+void silu_mul(const float* g, const float* u, float* y, int64_t n);
 // n fp16 values to fp32 (F16C where the CPU has it).
 void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n);
 

@@ -129,6 +129,11 @@ public:
     const std::vector<TensorInfo>& tensors() const { return tensors_; }
     const TensorInfo* find_tensor(std::string_view name) const;
 
+    // Drops the whole mapped pages inside [p, p + n) from this process (a backend holds its own
+    // copy of that tensor); reading them again faults them back in from the file. No-op for
+    // parsed files and for ranges outside the mapping.
+    void release(const void* p, size_t n) const;
+
 private:
     File() = default;
     void parse_all();

@@ -160,6 +160,17 @@ File::~File() {
     if (map_) munmap(map_, map_size_);
 }
 
+void File::release(const void* p, size_t n) const {
+    if (!map_ || n == 0) return;
+    const auto base = reinterpret_cast<uintptr_t>(map_);
+    const auto page = uintptr_t(sysconf(_SC_PAGESIZE));
+    uintptr_t lo = reinterpret_cast<uintptr_t>(p), hi = lo + n;
+    if (lo < base || hi > base + map_size_) return;
+    lo = (lo + page - 1) / page * page;
+    hi = hi / page * page;
+    if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+}
+
 std::unique_ptr<File> File::open(const std::filesystem::path& path) {
     std::string src = path.string();
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);

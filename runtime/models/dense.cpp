@@ -175,9 +175,16 @@ public:
         TensorLoader loader(*file_, *backend_);
         w_ = load_weights(loader, c_);
         loader.warn_unused();
+        // Backends may keep their own copies of the matrices; the file's pages of those are then
+        // dropped (token_embd stays: embed reads it, also when it is the tied output).
+        auto prepare = [&](WeightView& m) {
+            backend_->prepare_matrix(m);
+            if (m.packed && m.data != w_.token_embd.data)
+                file_->release(m.data, size_t(m.n_out) * row_bytes(m.type, uint64_t(m.n_in)));
+        };
         for (LayerWeights& l : w_.layers)
-            for (WeightView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) backend_->prepare_matrix(*m);
-        backend_->prepare_matrix(w_.output);
+            for (WeightView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) prepare(*m);
+        prepare(w_.output);
         info_.arch = arch;
         info_.name = file_->has("general.name") && file_->find("general.name")->type() == gguf::ValueType::STRING
                          ? file_->get<std::string>("general.name")

@@ -2,15 +2,18 @@
 #include <algorithm>
 #include <cmath>
 
+#include "backends/cpu/kernels.h"
 #include "backends/cpu/ops/ops.h"
 
 namespace r1::cpu {
 
 void glu(const float* gate, const float* up, float* y, int64_t n, int n_threads) {
+    constexpr int64_t kChunk = 4096;  // elements per task
+    const int64_t n_chunks = (n + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static) num_threads(threads_for(n, n_threads))
-    for (int64_t i = 0; i < n; ++i) {
-        const float g = gate[i];
-        y[i] = g / (1.0f + std::exp(-g)) * up[i];
+    for (int64_t c = 0; c < n_chunks; ++c) {
+        const int64_t i = c * kChunk;
+        silu_mul(gate + i, up + i, y + i, std::min(kChunk, n - i));
     }
 }
 
