@@ -11,10 +11,12 @@
 
 namespace r1::cpu {
 
-// Threads worth waking for `work` multiply-adds or elements: below ~1M, the fork/join and
+// Threads worth waking for `work` multiply-adds or elements: below this, the fork/join and
 // barrier cost more than the work itself (measured: decode on the fixture models spent
-// most of its time in libgomp's barriers when every small op used every thread).
-constexpr int64_t kParallelWork = int64_t(1) << 20;
+// most of its time in libgomp's barriers when every small op used every thread). 128K, not
+// 1M: a 512-token prompt's norms, adds and KV stores (~786K elements, ~0.3 ms each) ran on
+// one thread while the other waited.
+constexpr int64_t kParallelWork = int64_t(1) << 17;
 inline int threads_for(int64_t work, int n_threads) { return work >= kParallelWork ? n_threads : 1; }
 
 // ---- dequant.cpp ----
