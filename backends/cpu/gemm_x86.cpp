@@ -60,8 +60,10 @@ bool cpu_has_vnni() {
 }
 
 // ---- one row to unsigned quants q (n_in bytes) and per-sub-block dw, mw ----
+// (compiled for AVX-512 like everything here, so the byte loops vectorise: they run at load
+// for every repacked matrix and per call for the per-call GEMM)
 
-void unpack_q4_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_VNNI void unpack_q4_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ4_0*>(row);
     for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
         for (int j = 0; j < 16; ++j) {
@@ -73,7 +75,7 @@ void unpack_q4_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw
     }
 }
 
-void unpack_q4_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_VNNI void unpack_q4_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ4_1*>(row);
     for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
         for (int j = 0; j < 16; ++j) {
@@ -87,7 +89,7 @@ void unpack_q4_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw
 
 // Element e of a Q5 block takes bit e of the little-endian qh as its fifth bit.
 template <class B>
-void unpack_q5(const B* x, int64_t n_in, uint8_t* q, float* dw) {
+R1_VNNI void unpack_q5(const B* x, int64_t n_in, uint8_t* q, float* dw) {
     for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
         uint32_t qh;
         std::memcpy(&qh, x[b].qh, 4);
@@ -99,18 +101,18 @@ void unpack_q5(const B* x, int64_t n_in, uint8_t* q, float* dw) {
     }
 }
 
-void unpack_q5_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_VNNI void unpack_q5_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     unpack_q5(static_cast<const BlockQ5_0*>(row), n_in, q, dw);
     for (int64_t b = 0; b < n_in / 32; ++b) mw[b] = 16.0f * dw[b];
 }
 
-void unpack_q5_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_VNNI void unpack_q5_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ5_1*>(row);
     unpack_q5(x, n_in, q, dw);
     for (int64_t b = 0; b < n_in / 32; ++b) mw[b] = -fp16_to_fp32(x[b].m);
 }
 
-void unpack_q8_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_VNNI void unpack_q8_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ8_0*>(row);
     for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
         for (int j = 0; j < 32; ++j) q[j] = uint8_t(x[b].qs[j] ^ 0x80);  // q + 128
@@ -121,7 +123,7 @@ void unpack_q8_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw
 
 // Q4_K / Q5_K: sub-block j (32 elements) of a super-block has scale d·sc_j and min dmin·m_j.
 template <class B, bool kHigh>
-void unpack_qk(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_VNNI void unpack_qk(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const B*>(row);
     for (int64_t i = 0; i < n_in / kQK_K; ++i, q += kQK_K, dw += 8, mw += 8) {
         const float d = fp16_to_fp32(x[i].d), dmin = fp16_to_fp32(x[i].dmin);
@@ -147,7 +149,7 @@ void unpack_qk(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) 
 }
 
 // Q6_K: 16-element sub-blocks, w = d·sc·(q − 32).
-void unpack_q6_k(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_VNNI void unpack_q6_k(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ6_K*>(row);
     for (int64_t i = 0; i < n_in / kQK_K; ++i, q += kQK_K, dw += 16, mw += 16) {
         const float d = fp16_to_fp32(x[i].d);
@@ -386,7 +388,7 @@ R1_VNNI void pack_nibbles(const uint8_t* q, int64_t n_in, int64_t e, uint8_t* ou
 }
 
 // Q4_K rows: raw fp16 d/dmin and byte scales/mins per row, for the panel header.
-void unpack_q4_k_scales(const void* row, int64_t n_in, uint16_t* d, uint16_t* dmin, uint8_t* sc, uint8_t* m) {
+R1_VNNI void unpack_q4_k_scales(const void* row, int64_t n_in, uint16_t* d, uint16_t* dmin, uint8_t* sc, uint8_t* m) {
     const auto* x = static_cast<const BlockQ4_K*>(row);
     for (int64_t i = 0; i < n_in / kQK_K; ++i) {
         d[i] = x[i].d;

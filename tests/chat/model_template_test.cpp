@@ -47,7 +47,11 @@ struct TempDir {
     }
 };
 
-OJson golden_cases() { return OJson::parse(read_file(fixture("models/tiny-r1-qwen2/goldens/template_cases.json"))); }
+// Parsed once; a reference, so that `for (c : golden_cases()["cases"])` iterates a live object.
+const OJson& golden_cases() {
+    static const OJson cases = OJson::parse(read_file(fixture("models/tiny-r1-qwen2/goldens/template_cases.json")));
+    return cases;
+}
 
 TEST(ModelTemplate, HfFolderStringForm) {
     ModelTemplate t = load_model_template(fixture("models/tiny-r1-llama"));
