@@ -346,13 +346,15 @@ R1_VNNI void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int s
 //   P4_0 (Q4_0): 4 vectors of nibbles (byte 4j+c of vector i: element 4i+c of row j in the low
 //                nibble, element 16+4i+c in the high one), then 16 fp16 d: 288 bytes, as Q4_0.
 //   P8_0 (Q8_0): 8 vectors of q + 128, then 16 fp16 d: 544 bytes, as Q8_0.
-// Per 256-element super-block:
-//   P4_K (Q4_K): 8 sub-blocks of 4 nibble vectors, then 16 fp16 d, 16 fp16 dmin, the 6-bit
-//                scales and mins unpacked to bytes [sub][row]: 2368 bytes (Q4_K: 2304).
-//   P6_K (Q6_K): 8 pairs of 16-element sub-blocks: the low 4 bits as 4 nibble vectors per pair
-//                (2048 bytes), the high 2 bits as 2 vectors per pair (byte c of row j in vector h
-//                holds bits 4-5 of elements 16h+4k+c, k = 0..3, at bits 2k), then the int8 scales
-//                [sub][row] and 16 fp16 d: 3360 bytes, as Q6_K.
+// Per 256-element super-block, in the order the kernels read it (headers first, each sub-block's
+// scales right after its quants: a layout with all scales at the end of the super-block read
+// them ~2 KB ahead of the quant stream, and those loads were the top stalls of decode):
+//   P4_K (Q4_K): 16 fp16 d, 16 fp16 dmin, then per sub-block 4 nibble vectors, 16 scale bytes
+//                and 16 min bytes (the 6-bit values unpacked): 2368 bytes (Q4_K: 2304).
+//   P6_K (Q6_K): 16 fp16 d, then 8 pairs of 16-element sub-blocks, each: the low 4 bits as 4
+//                nibble vectors, the high 2 bits as 2 vectors (byte c of row j in vector h holds
+//                bits 4-5 of elements 16h+4k+c, k = 0..3, at bits 2k), the two sub-blocks' int8
+//                scales (16 bytes each): 3360 bytes, as Q6_K.
 // The offsets of Q4_0/Q8_0 are exact integer corrections (dot starts at −off·Σqa); Q4_K's dw = d·sc
 // and mw = dmin·m are formed in fp32 exactly as the reference dequantizer forms them.
 struct PackedFormat {
@@ -366,6 +368,10 @@ constexpr PackedFormat kPacked[] = {
     {GgmlType::Q4_K, 256, 2368},
     {GgmlType::Q6_K, 256, 3360},
 };
+constexpr size_t kQ4KHead = 64, kQ4KSub = 288;   // P4_K: d + dmin, then per sub-block
+constexpr size_t kQ6KHead = 32, kQ6KPair = 416;  // P6_K: d, then per pair of sub-blocks
+static_assert(kQ4KHead + 8 * kQ4KSub == 2368 && kQ6KHead + 8 * kQ6KPair == 3360);
+
 const PackedFormat* find_packed(GgmlType t) {
     for (const PackedFormat& f : kPacked)
         if (f.type == t) return &f;
@@ -425,15 +431,15 @@ R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_b
     auto* o = out;
     if (pf.type == GgmlType::Q4_K) {
         for (int64_t i = 0; i < nsb; ++i, o += pf.block_bytes) {
-            for (int j = 0; j < 8; ++j) pack_nibbles(q, n_in, kQK_K * i + 32 * j, o + 256 * j);
-            auto* hd = reinterpret_cast<uint16_t*>(o + 2048);
-            auto* hdmin = reinterpret_cast<uint16_t*>(o + 2080);
+            for (int j = 0; j < 8; ++j) pack_nibbles(q, n_in, kQK_K * i + 32 * j, o + kQ4KHead + kQ4KSub * j);
+            auto* hd = reinterpret_cast<uint16_t*>(o);
+            auto* hdmin = reinterpret_cast<uint16_t*>(o + 32);
             for (int r = 0; r < kRows; ++r) {
                 hd[r] = d16[size_t(r * nsb + i)];
                 hdmin[r] = dmin16[size_t(r * nsb + i)];
                 for (int j = 0; j < 8; ++j) {
-                    o[2112 + 16 * j + r] = sc[size_t((r * nsb + i) * 8 + j)];
-                    o[2240 + 16 * j + r] = mn[size_t((r * nsb + i) * 8 + j)];
+                    o[kQ4KHead + kQ4KSub * j + 256 + r] = sc[size_t((r * nsb + i) * 8 + j)];
+                    o[kQ4KHead + kQ4KSub * j + 272 + r] = mn[size_t((r * nsb + i) * 8 + j)];
                 }
             }
         }
@@ -446,23 +452,23 @@ R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_b
                 __m512i wv[8];
                 for (int k = 0; k < 8; ++k) wv[k] = gather4(q, n_in, kQK_K * i + 32 * m + 4 * k);
                 for (int k = 0; k < 4; ++k)
-                    _mm512_storeu_si512(o + 256 * m + 64 * k,
+                    _mm512_storeu_si512(o + kQ6KHead + kQ6KPair * m + 64 * k,
                                         _mm512_or_si512(_mm512_and_si512(wv[k], low4),
                                                         _mm512_slli_epi32(_mm512_and_si512(wv[k + 4], low4), 4)));
                 for (int h = 0; h < 2; ++h) {
                     __m512i hv = _mm512_setzero_si512();
                     for (int k = 0; k < 4; ++k)
                         hv = _mm512_or_si512(hv, _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(wv[4 * h + k], 4), two), 2 * k));
-                    _mm512_storeu_si512(o + 2048 + 128 * m + 64 * h, hv);
+                    _mm512_storeu_si512(o + kQ6KHead + kQ6KPair * m + 256 + 64 * h, hv);
                 }
             }
-            auto* sc = reinterpret_cast<int8_t*>(o + 3072);
-            auto* hd = reinterpret_cast<uint16_t*>(o + 3328);
+            auto* hd = reinterpret_cast<uint16_t*>(o);
             for (int r = 0; r < kRows; ++r) {
                 const BlockQ6_K* blk = r0 + r < n_out
                     ? reinterpret_cast<const BlockQ6_K*>(w + size_t(r0 + r) * row_bytes) + i : nullptr;
                 hd[r] = blk ? blk->d : 0;
-                for (int j = 0; j < 16; ++j) sc[16 * j + r] = blk ? blk->scales[j] : 0;
+                for (int j = 0; j < 16; ++j)
+                    o[kQ6KHead + kQ6KPair * (j / 2) + 384 + 16 * (j % 2) + r] = uint8_t(blk ? blk->scales[j] : 0);
             }
         }
         return;
@@ -543,15 +549,15 @@ R1_VNNI void micro_p4_k(const uint8_t* panel, const Acts& a, int64_t t0, float* 
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     const uint8_t* p = panel;
     for (int64_t i = 0; i < a.nb / 8; ++i, p += 2368) {
-        const __m512 vd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2048)));
-        const __m512 vdmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2080)));
+        const __m512 vd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+        const __m512 vdmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)));
         for (int j = 0; j < 8; ++j) {
             const int64_t b = 8 * i + j;
             const size_t xo = size_t(b) * sizeof(BlockQ8_0);
             __m512i dot[T];
             for (int t = 0; t < T; ++t) dot[t] = _mm512_setzero_si512();
             for (int k = 0; k < 4; ++k) {
-                const __m512i pv = _mm512_loadu_si512(p + 256 * j + 64 * k);
+                const __m512i pv = _mm512_loadu_si512(p + kQ4KHead + kQ4KSub * j + 64 * k);
                 const __m512i lo = _mm512_and_si512(pv, low4);
                 const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(pv, 4), low4);
                 for (int t = 0; t < T; ++t) {
@@ -563,9 +569,9 @@ R1_VNNI void micro_p4_k(const uint8_t* panel, const Acts& a, int64_t t0, float* 
                 }
             }
             const __m512 dw = _mm512_mul_ps(
-                vd, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2112 + 16 * j)))));
+                vd, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kQ4KHead + kQ4KSub * j + 256)))));
             const __m512 mw = _mm512_mul_ps(
-                vdmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2240 + 16 * j)))));
+                vdmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kQ4KHead + kQ4KSub * j + 272)))));
             for (int t = 0; t < T; ++t) {
                 acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[t]), _mm512_mul_ps(dw, _mm512_set1_ps(a.da[(t0 + t) * a.nb + b])),
                                          acc[t]);
@@ -586,15 +592,16 @@ R1_VNNI void micro_p6_k(const uint8_t* panel, const Acts& a, int64_t t0, float* 
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     const uint8_t* p = panel;
     for (int64_t i = 0; i < a.nb / 8; ++i, p += 3360) {
-        const __m512 vd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 3328)));
+        const __m512 vd = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
         for (int m = 0; m < 8; ++m) {
             const int64_t b = 8 * i + m;  // the pair is one Q8_0 block of the activations
             const size_t xo = size_t(b) * sizeof(BlockQ8_0);
-            const __m512i h0 = _mm512_loadu_si512(p + 2048 + 128 * m), h1 = _mm512_loadu_si512(p + 2048 + 128 * m + 64);
+            const uint8_t* pm = p + kQ6KHead + kQ6KPair * m;
+            const __m512i h0 = _mm512_loadu_si512(pm + 256), h1 = _mm512_loadu_si512(pm + 320);
             __m512i dlo[T], dhi[T];  // sub-blocks 2m and 2m+1
             for (int t = 0; t < T; ++t) dlo[t] = dhi[t] = _mm512_setzero_si512();
             for (int k = 0; k < 4; ++k) {
-                const __m512i nv = _mm512_loadu_si512(p + 256 * m + 64 * k);
+                const __m512i nv = _mm512_loadu_si512(pm + 64 * k);
                 // bits 4-5 of vector k come from h0 at bits 2k, of vector k+4 from h1.
                 const __m512i hk0 = k == 0 ? _mm512_slli_epi16(h0, 4) : k == 1 ? _mm512_slli_epi16(h0, 2)
                                   : k == 2 ? h0 : _mm512_srli_epi16(h0, 2);
@@ -609,9 +616,9 @@ R1_VNNI void micro_p6_k(const uint8_t* panel, const Acts& a, int64_t t0, float* 
                 }
             }
             const __m512 dw0 = _mm512_mul_ps(
-                vd, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3072 + 32 * m)))));
+                vd, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pm + 384)))));
             const __m512 dw1 = _mm512_mul_ps(
-                vd, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 3072 + 32 * m + 16)))));
+                vd, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pm + 400)))));
             for (int t = 0; t < T; ++t) {
                 // Σ dw·(q − 32)·qa = dw·(Σ q·qa − 32·Σqa) per 16-element half.
                 const int32_t* isum16 = a.isum16 + ((t0 + t) * a.nb + b) * 2;
