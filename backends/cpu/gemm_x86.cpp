@@ -63,13 +63,18 @@ bool cpu_has_vnni() {
 // (compiled for AVX-512 like everything here, so the byte loops vectorise: they run at load
 // for every repacked matrix and per call for the per-call GEMM)
 
+// The 32 quants of a legacy 4-bit block: element j in the low nibble of qs[j], j+16 in the high.
+R1_VNNI inline void nibbles32(const uint8_t* qs, uint8_t* q) {
+    for (int j = 0; j < 16; ++j) {
+        q[j] = qs[j] & 0xF;
+        q[j + 16] = qs[j] >> 4;
+    }
+}
+
 R1_VNNI void unpack_q4_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ4_0*>(row);
     for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
-        for (int j = 0; j < 16; ++j) {
-            q[j] = x[b].qs[j] & 0xF;
-            q[j + 16] = x[b].qs[j] >> 4;
-        }
+        nibbles32(x[b].qs, q);
         dw[b] = fp16_to_fp32(x[b].d);
         mw[b] = 8.0f * dw[b];
     }
@@ -78,10 +83,7 @@ R1_VNNI void unpack_q4_0(const void* row, int64_t n_in, uint8_t* q, float* dw, f
 R1_VNNI void unpack_q4_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ4_1*>(row);
     for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
-        for (int j = 0; j < 16; ++j) {
-            q[j] = x[b].qs[j] & 0xF;
-            q[j + 16] = x[b].qs[j] >> 4;
-        }
+        nibbles32(x[b].qs, q);
         dw[b] = fp16_to_fp32(x[b].d);
         mw[b] = -fp16_to_fp32(x[b].m);
     }
@@ -212,10 +214,9 @@ struct Acts {
     int64_t n_sub;        // sub-blocks per token
 };
 
-// Packs rows r0 .. r0+15 (zeros past n_out) into a panel: the unpacked rows go to `q`
-// (16 x n_in bytes), then gathers put four quants of every row into each vector.
-R1_VNNI void pack_panel(const Format& f, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out, int64_t n_in,
-                        uint8_t* q, float* dw, float* mw, uint8_t* panel) {
+// Rows r0 .. r0+15 unpacked into q (16 x n_in bytes), dw and mw (16 x n_sub); zeros past n_out.
+R1_VNNI void unpack_rows(const Format& f, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out, int64_t n_in,
+                         uint8_t* q, float* dw, float* mw) {
     const int64_t n_sub = n_in / f.sub;
     for (int j = 0; j < kRows; ++j) {
         uint8_t* qj = q + size_t(j) * size_t(n_in);
@@ -227,6 +228,14 @@ R1_VNNI void pack_panel(const Format& f, const uint8_t* w, size_t row_bytes, int
             std::fill(mw + j * n_sub, mw + (j + 1) * n_sub, 0.0f);
         }
     }
+}
+
+// Packs rows r0 .. r0+15 (zeros past n_out) into a panel: the unpacked rows go to `q`, then
+// gathers put four quants of every row into each vector.
+R1_VNNI void pack_panel(const Format& f, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out, int64_t n_in,
+                        uint8_t* q, float* dw, float* mw, uint8_t* panel) {
+    const int64_t n_sub = n_in / f.sub;
+    unpack_rows(f, w, row_bytes, r0, n_out, n_in, q, dw, mw);
     const __m512i row_off = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                                _mm512_set1_epi32(int32_t(n_in)));
     const __m512i sub_off = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
@@ -393,41 +402,10 @@ R1_VNNI void pack_nibbles(const uint8_t* q, int64_t n_in, int64_t e, uint8_t* ou
     }
 }
 
-// Q4_K rows: raw fp16 d/dmin and byte scales/mins per row, for the panel header.
-R1_VNNI void unpack_q4_k_scales(const void* row, int64_t n_in, uint16_t* d, uint16_t* dmin, uint8_t* sc, uint8_t* m) {
-    const auto* x = static_cast<const BlockQ4_K*>(row);
-    for (int64_t i = 0; i < n_in / kQK_K; ++i) {
-        d[i] = x[i].d;
-        dmin[i] = x[i].dmin;
-        for (int j = 0; j < 8; ++j) kq::get_scale_min(j, x[i].scales, sc[8 * i + j], m[8 * i + j]);
-    }
-}
-
 R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out,
                           int64_t n_in, uint8_t* q, float* dw, float* mw, uint8_t* out) {
-    const Format& f = *find_format(pf.type);
-    const int64_t n_sub = n_in / f.sub, nsb = n_in / kQK_K;
-    std::vector<uint16_t> d16, dmin16;
-    std::vector<uint8_t> sc, mn;
-    if (pf.type == GgmlType::Q4_K) {
-        d16.assign(size_t(kRows * nsb), 0);
-        dmin16.assign(d16.size(), 0);
-        sc.assign(size_t(kRows * nsb * 8), 0);
-        mn.assign(sc.size(), 0);
-    }
-    for (int j = 0; j < kRows; ++j) {
-        uint8_t* qj = q + size_t(j) * size_t(n_in);
-        if (r0 + j < n_out) {
-            const uint8_t* row = w + size_t(r0 + j) * row_bytes;
-            f.unpack(row, n_in, qj, dw + j * n_sub, mw + j * n_sub);
-            if (pf.type == GgmlType::Q4_K)
-                unpack_q4_k_scales(row, n_in, &d16[size_t(j * nsb)], &dmin16[size_t(j * nsb)], &sc[size_t(j * nsb * 8)],
-                                   &mn[size_t(j * nsb * 8)]);
-        } else {
-            std::memset(qj, 0, size_t(n_in));
-            std::fill(dw + j * n_sub, dw + (j + 1) * n_sub, 0.0f);
-        }
-    }
+    const int64_t nsb = n_in / kQK_K;
+    unpack_rows(*find_format(pf.type), w, row_bytes, r0, n_out, n_in, q, dw, mw);
     auto* o = out;
     if (pf.type == GgmlType::Q4_K) {
         for (int64_t i = 0; i < nsb; ++i, o += pf.block_bytes) {
@@ -435,11 +413,15 @@ R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_b
             auto* hd = reinterpret_cast<uint16_t*>(o);
             auto* hdmin = reinterpret_cast<uint16_t*>(o + 32);
             for (int r = 0; r < kRows; ++r) {
-                hd[r] = d16[size_t(r * nsb + i)];
-                hdmin[r] = dmin16[size_t(r * nsb + i)];
+                const BlockQ4_K* blk = r0 + r < n_out
+                    ? reinterpret_cast<const BlockQ4_K*>(w + size_t(r0 + r) * row_bytes) + i : nullptr;
+                hd[r] = blk ? blk->d : 0;
+                hdmin[r] = blk ? blk->dmin : 0;
                 for (int j = 0; j < 8; ++j) {
-                    o[kQ4KHead + kQ4KSub * j + 256 + r] = sc[size_t((r * nsb + i) * 8 + j)];
-                    o[kQ4KHead + kQ4KSub * j + 272 + r] = mn[size_t((r * nsb + i) * 8 + j)];
+                    uint8_t sc = 0, mn = 0;
+                    if (blk) kq::get_scale_min(j, blk->scales, sc, mn);
+                    o[kQ4KHead + kQ4KSub * j + 256 + r] = sc;
+                    o[kQ4KHead + kQ4KSub * j + 272 + r] = mn;
                 }
             }
         }
@@ -485,7 +467,7 @@ R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_b
         const auto* rows16 = reinterpret_cast<const uint8_t*>(w);
         for (int r = 0; r < kRows; ++r) {
             uint16_t d = 0;  // the block's fp16 d sits at the start of Q4_0 and Q8_0 blocks
-            if (r0 + r < n_out) std::memcpy(&d, rows16 + size_t(r0 + r) * row_bytes + size_t(b) * (nib ? 18 : 34), 2);
+            if (r0 + r < n_out) std::memcpy(&d, rows16 + size_t(r0 + r) * row_bytes + size_t(b) * (nib ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0)), 2);
             hd[r] = d;
         }
     }
