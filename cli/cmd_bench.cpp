@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 #include "runtime/gguf/describe.h"
 #include "runtime/models/models.h"
 #include "runtime/perf/perf.h"

@@ -19,7 +19,7 @@
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "runtime/chat/chat.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 #include "runtime/generate/generate.h"
 
 namespace r1::cli {

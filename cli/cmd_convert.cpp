@@ -3,7 +3,7 @@
 
 #include "cli/commands.h"
 #include "convert/convert.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1::cli {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_options.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 #include "runtime/generate/perplexity.h"
 
 namespace r1::cli {

@@ -4,7 +4,7 @@
 
 #include "cli/commands.h"
 #include "convert/synth.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1::cli {
 namespace {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "runtime/core/error.h"
-#include "runtime/core/sigbus_guard.h"
+#include "core/error.h"
+#include "core/sigbus_guard.h"
 
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);

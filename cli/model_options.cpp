@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 #include "runtime/models/models.h"
 
 namespace r1::cli {

@@ -15,9 +15,6 @@ r1_require(OpenMP_CXX_FOUND "OpenMP" "libomp-dev")
 find_package(hwy CONFIG QUIET)
 r1_require(hwy_FOUND "Highway" "libhwy-dev")
 
-find_package(dnnl CONFIG QUIET)
-r1_require(dnnl_FOUND "oneDNN" "libdnnl-dev")
-
 find_package(CLI11 CONFIG QUIET)
 r1_require(CLI11_FOUND "CLI11" "libcli11-dev")
 
@@ -30,18 +27,16 @@ r1_require(PCRE2_FOUND "PCRE2" "libpcre2-dev")
 pkg_check_modules(UTF8PROC QUIET IMPORTED_TARGET libutf8proc)
 r1_require(UTF8PROC_FOUND "utf8proc" "libutf8proc-dev")
 
-pkg_check_modules(SENTENCEPIECE QUIET IMPORTED_TARGET sentencepiece)
-r1_require(SENTENCEPIECE_FOUND "SentencePiece" "libsentencepiece-dev")
-
-pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
-r1_require(HTTPLIB_FOUND "cpp-httplib" "libcpp-httplib-dev")
-
 pkg_check_modules(LIBEDIT QUIET IMPORTED_TARGET libedit)
 r1_require(LIBEDIT_FOUND "libedit" "libedit-dev")
 
 if(R1_BUILD_TESTS)
   find_package(GTest CONFIG QUIET)
   r1_require(GTest_FOUND "GoogleTest" "libgtest-dev")
+  # Only the tokenizer tests use SentencePiece (as an independent oracle), so only a
+  # build with tests needs it.
+  pkg_check_modules(SENTENCEPIECE QUIET IMPORTED_TARGET sentencepiece)
+  r1_require(SENTENCEPIECE_FOUND "SentencePiece" "libsentencepiece-dev")
 endif()
 if(R1_BUILD_BENCH)
   find_package(benchmark CONFIG QUIET)

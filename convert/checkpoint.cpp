@@ -11,7 +11,7 @@
 
 #include <fmt/ranges.h>
 
-#include "runtime/core/checked.h"
+#include "core/checked.h"
 
 namespace r1::convert {
 

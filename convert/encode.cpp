@@ -3,7 +3,7 @@
 #include "convert/encode.h"
 
 #include "quant/codecs.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1::convert {
 

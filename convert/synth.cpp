@@ -10,7 +10,7 @@
 #include "convert/convert.h"
 #include "convert/stream.h"
 #include "convert/tokenizer_step.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1::convert {
 

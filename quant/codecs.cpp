@@ -5,7 +5,7 @@
 #include <array>
 #include <cstring>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1 {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "backends/cpu/kernels.h"
 #include "quant/codecs.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1::cpu {
 namespace {

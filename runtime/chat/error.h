@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1::chat {
 

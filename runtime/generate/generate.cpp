@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1 {
 namespace {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "quant/types.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1::gguf {
 

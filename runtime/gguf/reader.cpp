@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "runtime/core/checked.h"
-#include "runtime/core/utf8.h"
+#include "core/checked.h"
+#include "core/utf8.h"
 #include "runtime/gguf/gguf.h"
 
 namespace r1::gguf {

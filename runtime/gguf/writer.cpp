@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "runtime/core/checked.h"
+#include "core/checked.h"
 #include "runtime/gguf/gguf.h"
 
 namespace r1::gguf {

@@ -1,8 +1,8 @@
 // KvCache: one K and one V buffer per layer on the backend.
 #include "runtime/model/kv_cache.h"
 
-#include "runtime/core/checked.h"
-#include "runtime/core/error.h"
+#include "core/checked.h"
+#include "core/error.h"
 
 namespace r1 {
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "quant/fp16.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1 {
 namespace {

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "runtime/core/checked.h"
-#include "runtime/core/error.h"
+#include "core/checked.h"
+#include "core/error.h"
 #include "runtime/model/loader.h"
 #include "runtime/models/models.h"
 

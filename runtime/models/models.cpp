@@ -1,7 +1,7 @@
 // load_model: architecture dispatch (M01).
 #include "runtime/models/models.h"
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1 {
 

@@ -49,7 +49,7 @@ HWY_AFTER_NAMESPACE();
 #include <thread>
 #include <vector>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 #include "runtime/perf/perf.h"
 
 namespace r1::perf {

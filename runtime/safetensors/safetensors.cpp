@@ -2,7 +2,7 @@
 // plus duplicate keys and a tensor-count cap) and on-demand reads of tensor bytes.
 #include "runtime/safetensors/safetensors.h"
 
-#include "runtime/core/utf8.h"
+#include "core/utf8.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/core/checked.h"
+#include "core/checked.h"
 
 namespace r1::safetensors {
 

@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1::safetensors {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <unordered_map>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1 {
 

@@ -6,7 +6,7 @@
 
 #include <utf8proc.h>
 
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1::tokenizer {
 

@@ -11,7 +11,7 @@
 #include "backends/cpu/ops/ops.h"
 #include "quant/codecs.h"
 #include "quant/fp16.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1 {
 namespace {

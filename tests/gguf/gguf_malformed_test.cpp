@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/core/sigbus_guard.h"
+#include "core/sigbus_guard.h"
 #include "runtime/gguf/gguf.h"
 #include "tests/gguf/malformed_cases.h"
 

@@ -12,7 +12,7 @@
 #include "backends/cpu/kernels.h"
 
 #include "backends/cpu/ops/ops.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1 {
 

@@ -10,7 +10,7 @@
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/ops/ops.h"
 #include "quant/types.h"
-#include "runtime/core/error.h"
+#include "core/error.h"
 
 namespace r1::cpu {
 namespace {

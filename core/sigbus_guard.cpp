@@ -1,5 +1,5 @@
 // SIGBUS -> one error line and exit 1. Only async-signal-safe calls in the handler.
-#include "runtime/core/sigbus_guard.h"
+#include "core/sigbus_guard.h"
 
 #include <signal.h>
 #include <unistd.h>

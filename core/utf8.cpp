@@ -1,5 +1,5 @@
 // Strict UTF-8 validation (see utf8.h).
-#include "runtime/core/utf8.h"
+#include "core/utf8.h"
 
 #include <cstddef>
 #include <cstdint>
