@@ -1,0 +1,33 @@
+// The compute shaders embedded in the binary: SPIR-V compiled by glslc from shaders/*.comp at
+// build time (backends/vulkan/CMakeLists.txt), one entry per variant (-D defines).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace r1::vulkan {
+
+// One per compiled variant; the names follow the shader file and its define.
+#define R1_VK_SHADERS(X)                                                                       \
+    X(rms_norm, 3) X(rope, 2) X(glu, 3) X(add, 3) X(scale, 2) X(softmax, 1) X(argmax, 2)     \
+    X(copy_f32, 2) X(copy_f16, 2) X(attention_f32, 5) X(attention_f16, 5)                    \
+    X(matvec_f32, 3) X(matvec_f16, 3) X(matvec_q8_0, 3) X(matvec_q4_0, 3) X(matvec_q4_k, 3)   \
+    X(matvec_q6_k, 3) X(embed_f32, 3) X(embed_f16, 3) X(embed_q8_0, 3) X(embed_q4_0, 3)       \
+    X(embed_q4_k, 3) X(embed_q6_k, 3)
+
+enum class ShaderId : int {
+#define R1_VK_ENUM(name, n) name,
+    R1_VK_SHADERS(R1_VK_ENUM)
+#undef R1_VK_ENUM
+    count
+};
+
+struct ShaderInfo {
+    const char* name;
+    const uint32_t* code;  // SPIR-V words
+    size_t n_words;
+    uint32_t n_bindings;   // storage buffers 0 .. n-1, all in set 0
+};
+const ShaderInfo& shader_info(ShaderId id);
+
+}  // namespace r1::vulkan
