@@ -1,6 +1,5 @@
-// SIMD parts of attention and SwiGLU (Highway, dispatched at run time): silu(g)·u with the
-// vector exp; fp16 cache rows to fp32, and one
-// query row against a block of cached positions: scores from K stored transposed (head_dim,
+// SIMD parts of attention (Highway, dispatched at run time): fp16 cache rows to fp32, and one
+// query row against a block of cached positions: scores from K stored transposed (k_dim,
 // ld), so sixteen positions take one FMA per dimension without horizontal sums; a masked
 // softmax with Highway's vector exp; and the probability-weighted sum of V rows.
 #undef HWY_TARGET_INCLUDE
@@ -36,19 +35,6 @@ void F16RowToF32(const uint16_t* src, float* dst, int64_t n) {
     for (; i < n; ++i) dst[i] = fp16_to_fp32(src[i]);
 }
 
-void SiluMul(const float* g, const float* u, float* y, int64_t n) {
-    const DF df;
-    const int64_t N = int64_t(hn::Lanes(df));
-    const auto one = hn::Set(df, 1.0f);
-    int64_t i = 0;
-    for (; i + N <= n; i += N) {
-        const auto gv = hn::LoadU(df, g + i);
-        const auto sig = hn::Div(gv, hn::Add(one, hn::Exp(df, hn::Neg(gv))));
-        hn::StoreU(hn::Mul(sig, hn::LoadU(df, u + i)), df, y + i);
-    }
-    for (; i < n; ++i) y[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-}
-
 void AttendRow(const AttendArgs& a) {
     const DF df;
     using V = hn::Vec<DF>;
@@ -61,7 +47,7 @@ void AttendRow(const AttendArgs& a) {
     for (; v0 + 4 <= n_vec; v0 += 4) {
         V s0 = hn::Zero(df), s1 = hn::Zero(df), s2 = hn::Zero(df), s3 = hn::Zero(df);
         const float* col = a.kt + v0 * N;
-        for (int64_t d = 0; d < a.head_dim; ++d, col += a.ld) {
+        for (int64_t d = 0; d < a.k_dim; ++d, col += a.ld) {
             const V qd = hn::Set(df, a.q[d]);
             s0 = hn::MulAdd(qd, hn::LoadU(df, col), s0);
             s1 = hn::MulAdd(qd, hn::LoadU(df, col + N), s1);
@@ -78,11 +64,11 @@ void AttendRow(const AttendArgs& a) {
         V s0 = hn::Zero(df), s1 = hn::Zero(df);  // two chains over alternate dimensions
         const float* col = a.kt + v0 * N;
         int64_t d = 0;
-        for (; d + 2 <= a.head_dim; d += 2, col += 2 * a.ld) {
+        for (; d + 2 <= a.k_dim; d += 2, col += 2 * a.ld) {
             s0 = hn::MulAdd(hn::Set(df, a.q[d]), hn::LoadU(df, col), s0);
             s1 = hn::MulAdd(hn::Set(df, a.q[d + 1]), hn::LoadU(df, col + a.ld), s1);
         }
-        if (d < a.head_dim) s0 = hn::MulAdd(hn::Set(df, a.q[d]), hn::LoadU(df, col), s0);
+        if (d < a.k_dim) s0 = hn::MulAdd(hn::Set(df, a.q[d]), hn::LoadU(df, col), s0);
         hn::StoreU(hn::Mul(hn::Add(s0, s1), hn::Set(df, a.scale)), df, s + v0 * N);
     }
 
@@ -104,10 +90,10 @@ void AttendRow(const AttendArgs& a) {
 
     // 3. out = Σ_j p_j · v_j / Σ_j p_j, four output vectors at a time.
     int64_t d0 = 0;
-    for (; d0 + 4 * N <= a.head_dim; d0 += 4 * N) {
+    for (; d0 + 4 * N <= a.v_dim; d0 += 4 * N) {
         V o0 = hn::Zero(df), o1 = hn::Zero(df), o2 = hn::Zero(df), o3 = hn::Zero(df);
         const float* vr = a.v + d0;
-        for (int64_t j = 0; j < a.n_pos; ++j, vr += a.head_dim) {
+        for (int64_t j = 0; j < a.n_pos; ++j, vr += a.v_dim) {
             const V p = hn::Set(df, s[j]);
             o0 = hn::MulAdd(p, hn::LoadU(df, vr), o0);
             o1 = hn::MulAdd(p, hn::LoadU(df, vr + N), o1);
@@ -120,13 +106,13 @@ void AttendRow(const AttendArgs& a) {
         hn::StoreU(hn::Mul(o2, vi), df, a.out + d0 + 2 * N);
         hn::StoreU(hn::Mul(o3, vi), df, a.out + d0 + 3 * N);
     }
-    for (; d0 < a.head_dim; d0 += N) {  // head_dim is a multiple of N (attn_lanes)
+    for (; d0 < a.v_dim; d0 += N) {  // v_dim is a multiple of N (attn_lanes)
         V o0 = hn::Zero(df), o1 = hn::Zero(df);
         const float* vr = a.v + d0;
         int64_t j = 0;
-        for (; j + 2 <= a.n_pos; j += 2, vr += 2 * a.head_dim) {
+        for (; j + 2 <= a.n_pos; j += 2, vr += 2 * a.v_dim) {
             o0 = hn::MulAdd(hn::Set(df, s[j]), hn::LoadU(df, vr), o0);
-            o1 = hn::MulAdd(hn::Set(df, s[j + 1]), hn::LoadU(df, vr + a.head_dim), o1);
+            o1 = hn::MulAdd(hn::Set(df, s[j + 1]), hn::LoadU(df, vr + a.v_dim), o1);
         }
         if (j < a.n_pos) o0 = hn::MulAdd(hn::Set(df, s[j]), hn::LoadU(df, vr), o0);
         hn::StoreU(hn::Mul(hn::Add(o0, o1), hn::Set(df, inv)), df, a.out + d0);
@@ -142,12 +128,10 @@ namespace r1::cpu {
 HWY_EXPORT(AttnLanes);
 HWY_EXPORT(F16RowToF32);
 HWY_EXPORT(AttendRow);
-HWY_EXPORT(SiluMul);
 
 int64_t attn_lanes() { return HWY_DYNAMIC_DISPATCH(AttnLanes)(); }
 void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(F16RowToF32)(src, dst, n); }
 void attend_row(const AttendArgs& a) { HWY_DYNAMIC_DISPATCH(AttendRow)(a); }
-void silu_mul(const float* g, const float* u, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(SiluMul)(g, u, y, n); }
 
 }  // namespace r1::cpu
 #endif

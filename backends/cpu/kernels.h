@@ -115,23 +115,28 @@ void pack_matrix(GgmlType weight, const void* w, int64_t n_out, int64_t n_in, vo
 void packed_matmul(const GemmArgs& a, const void* packed, int n_threads);
 
 // Attention pieces (attention_simd.cpp). One query row against n_pos cached positions:
-// out (head_dim) = Σ_j softmax_j(scale · q·k_j) · v_j, with K given transposed.
+// out (v_dim) = Σ_j softmax_j(scale · q·k_j) · v_j, with K given transposed.
 struct AttendArgs {
-    const float* q;   // (head_dim)
-    const float* kt;  // (head_dim, ld): column j is k_j; ld >= n_pos rounded up to attn_lanes()
-    const float* v;   // (n_pos, head_dim)
+    const float* q;   // (k_dim)
+    const float* kt;  // (k_dim, ld): column j is k_j; ld >= n_pos rounded up to attn_lanes()
+    const float* v;   // (n_pos, v_dim)
     float* scores;    // scratch of ld floats
-    float* out;       // (head_dim)
+    float* out;       // (v_dim)
     int64_t n_pos;    // >= 1
     int64_t ld;
-    int64_t head_dim;  // a multiple of attn_lanes()
+    int64_t k_dim;
+    int64_t v_dim;  // a multiple of attn_lanes()
     float scale;
 };
 int64_t attn_lanes();  // float lanes of the dispatched target
 void attend_row(const AttendArgs& a);
-// y (n) = silu(g) ⊙ u = g / (1 + e^−g) · u with a vector exp; y may alias g or u.
+// The definition in double (reference.cpp): what attend_row is tested against.
+void attend_row_ref(const AttendArgs& a);
+// y (n) = silu(g) ⊙ u = g / (1 + e^−g) · u with a vector exp (elementwise_simd.cpp); y may
+// alias g or u. silu_mul_ref: the same in double.
 void silu_mul(const float* g, const float* u, float* y, int64_t n);
-// n fp16 values to fp32 (F16C where the CPU has it).
+void silu_mul_ref(const float* g, const float* u, float* y, int64_t n);
+// n fp16 values to fp32 (F16C where the CPU has it); exact, as fp16_to_fp32 per element.
 void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n);
 
 // The kernel's rows split across the OpenMP threads in chunks of whole row groups.

@@ -1,6 +1,8 @@
-// Plain-loop references of the matvec kernels: every weight row and the activations are
-// dequantized with quant/'s scalar codecs and dotted in double. They allocate (row buffers)
-// and are for tests and benchmark validation only.
+// Plain-loop references of the kernels: matvec (every weight row and the activations
+// dequantized with quant/'s scalar codecs and dotted in double), one attention row and SwiGLU
+// in double. They allocate (row buffers) and are for tests and benchmark validation only.
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "backends/cpu/kernels.h"
@@ -40,5 +42,26 @@ void matvec_q6_K_q8_K_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::Q6
 void matvec_f32_f32_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::F32, GgmlType::F32, a); }
 void matvec_f16_f32_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::F16, GgmlType::F32, a); }
 void matvec_bf16_f32_ref(const MatvecArgs& a) { matvec_dequant_ref(GgmlType::BF16, GgmlType::F32, a); }
+
+void attend_row_ref(const AttendArgs& a) {
+    std::vector<double> p(static_cast<size_t>(a.n_pos));
+    double mx = -INFINITY, sum = 0;
+    for (int64_t j = 0; j < a.n_pos; ++j) {
+        double s = 0;
+        for (int64_t d = 0; d < a.k_dim; ++d) s += double(a.q[d]) * double(a.kt[d * a.ld + j]);
+        p[size_t(j)] = s * double(a.scale);
+        mx = std::max(mx, p[size_t(j)]);
+    }
+    for (auto& x : p) sum += x = std::exp(x - mx);
+    for (int64_t d = 0; d < a.v_dim; ++d) {
+        double o = 0;
+        for (int64_t j = 0; j < a.n_pos; ++j) o += p[size_t(j)] * double(a.v[j * a.v_dim + d]);
+        a.out[d] = float(o / sum);
+    }
+}
+
+void silu_mul_ref(const float* g, const float* u, float* y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) y[i] = float(double(g[i]) / (1.0 + std::exp(-double(g[i]))) * double(u[i]));
+}
 
 }  // namespace r1::cpu

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "quant/fp16.h"
 #include "core/error.h"
+#include "quant/fp16.h"
 
 namespace r1 {
 namespace {
@@ -104,29 +104,76 @@ const gguf::TensorInfo& TensorLoader::find(const std::string& name) {
     return *t;
 }
 
-WeightView TensorLoader::matrix(const std::string& name, int64_t n_out, int64_t n_in) {
+Tensor TensorLoader::load(const gguf::TensorInfo& t, WeightUse use) {
+    WeightSource src;
+    src.name = t.name;
+    src.type = t.type;
+    src.data = t.data;
+    src.persistent = true;
+    src.use = use;
+    for (int d = 0; d < Tensor::kDims; ++d) src.ne[d] = t.ne[size_t(d)];
+    LoadedWeight w = backend_->load_weight(src);
+    if (w.reads_source) read_in_place_.insert(t.data);
+    else copied_.push_back(&t);
+    return w.tensor;
+}
+
+Tensor TensorLoader::matrix(const std::string& name, int64_t n_out, int64_t n_in) {
     const gguf::TensorInfo& t = find(name);
     if (t.n_dims != 2 || t.ne[0] != n_in || t.ne[1] != n_out)
         fail("{}: tensor '{}': expected shape ({}, {}), got {}", f_.source(), name, n_out, n_in, shape_str(t));
-    if (!backend_.supports(Op::Matmul, t.type))
+    if (!backend_->supports(Op::Matmul, t.type))
         fail("{}: tensor '{}': type {} is not supported by the {} backend", f_.source(), name,
-             type_traits(t.type).name, backend_.name());
-    return {.type = t.type, .n_out = n_out, .n_in = n_in, .data = t.data};
+             type_traits(t.type).name, backend_->name());
+    return load(t, WeightUse::Matmul);
 }
 
-const float* TensorLoader::vector(const std::string& name, int64_t n) {
+Tensor TensorLoader::stack(const std::string& name, int64_t n_in, int64_t n_out, int64_t n_mat, Op op) {
+    const gguf::TensorInfo& t = find(name);
+    if (t.n_dims != 3 || t.ne[0] != n_in || t.ne[1] != n_out || t.ne[2] != n_mat)
+        fail("{}: tensor '{}': expected shape ({}, {}, {}), got {}", f_.source(), name, n_mat, n_out, n_in,
+             shape_str(t));
+    if (!backend_->supports(op, t.type))
+        fail("{}: tensor '{}': {} on type {} is not supported by the {} backend", f_.source(), name, op_name(op),
+             type_traits(t.type).name, backend_->name());
+    return load(t, WeightUse::Matmul);
+}
+
+Tensor TensorLoader::rows(const std::string& name, int64_t n_rows, int64_t n) {
+    const gguf::TensorInfo& t = find(name);
+    if (t.n_dims != 2 || t.ne[0] != n || t.ne[1] != n_rows)
+        fail("{}: tensor '{}': expected shape ({}, {}), got {}", f_.source(), name, n_rows, n, shape_str(t));
+    if (!backend_->supports(Op::GetRows, t.type))
+        fail("{}: tensor '{}': type {} is not supported by the {} backend", f_.source(), name,
+             type_traits(t.type).name, backend_->name());
+    return load(t, WeightUse::Rows);
+}
+
+Tensor TensorLoader::vector(const std::string& name, int64_t n) {
     const gguf::TensorInfo& t = find(name);
     if (t.n_dims != 1 || t.ne[0] != n)
         fail("{}: tensor '{}': expected shape ({}), got {}", f_.source(), name, n, shape_str(t));
-    if (t.type == GgmlType::F32) return reinterpret_cast<const float*>(t.data);
-    if (t.type != GgmlType::F16 && t.type != GgmlType::BF16)
+    if (t.type != GgmlType::F32 && t.type != GgmlType::F16 && t.type != GgmlType::BF16)
         fail("{}: tensor '{}': expected f32, f16 or bf16, got {}", f_.source(), name, type_traits(t.type).name);
+    return load(t, WeightUse::Vector);
+}
+
+std::vector<float> TensorLoader::host_vector(const std::string& name, int64_t n) {
+    vector(name, n);  // the checks (the backend copy is unused but cheap)
+    const gguf::TensorInfo& t = *f_.find_tensor(name);
     std::vector<float> out(static_cast<size_t>(n));
     const auto* h = reinterpret_cast<const uint16_t*>(t.data);
     for (int64_t i = 0; i < n; ++i)
-        out[size_t(i)] = t.type == GgmlType::BF16 ? bf16_to_fp32(h[i]) : fp16_to_fp32(h[i]);
-    owned_.push_back(std::move(out));
-    return owned_.back().data();
+        out[size_t(i)] = t.type == GgmlType::F32    ? reinterpret_cast<const float*>(t.data)[i]
+                         : t.type == GgmlType::BF16 ? bf16_to_fp32(h[i])
+                                                    : fp16_to_fp32(h[i]);
+    return out;
+}
+
+void TensorLoader::release_copied() {
+    for (const gguf::TensorInfo* t : copied_)
+        if (!read_in_place_.count(t->data)) f_.release(t->data, size_t(t->n_bytes));
+    copied_.clear();
 }
 
 void TensorLoader::warn_unused() const {

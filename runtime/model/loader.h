@@ -38,25 +38,40 @@ private:
     int64_t n_layer_ = 0;
 };
 
-// Hands out views of the file's tensors after checking them; remembers which were used.
+// Checks each tensor by name, shape and type, and hands it to the backend that will use it
+// (set with use()); remembers which were used. Files pages of tensors no backend reads in
+// place are released by release_copied() once every weight is loaded.
 class TensorLoader {
 public:
-    TensorLoader(const gguf::File& file, const Backend& backend) : f_(file), backend_(backend) {}
+    TensorLoader(const gguf::File& file, Backend& backend) : f_(file), backend_(&backend) {}
 
+    // The backend that takes the following weights (a layer's placement).
+    void use(Backend& backend) { backend_ = &backend; }
     // W (n_out, n_in): ggml ne {n_in, n_out}, a type the backend multiplies by (M05, M06).
-    WeightView matrix(const std::string& name, int64_t n_out, int64_t n_in);
-    // A 1-D float vector of n elements (F32 in the file, or F16/BF16 converted to an owned copy).
-    const float* vector(const std::string& name, int64_t n);
+    Tensor matrix(const std::string& name, int64_t n_out, int64_t n_in);
+    // A stack of n_mat matrices (n_out, n_in): ne {n_in, n_out, n_mat} (experts, per-head
+    // products); `op` is Matmul or MatmulId.
+    Tensor stack(const std::string& name, int64_t n_in, int64_t n_out, int64_t n_mat, Op op);
+    // A table of n_rows rows of n elements read with get_rows (token embeddings).
+    Tensor rows(const std::string& name, int64_t n_rows, int64_t n);
+    // A 1-D float vector of n elements (F32, F16 or BF16 in the file; F32 on the backend).
+    Tensor vector(const std::string& name, int64_t n);
+    // The same vector as host floats, for tables the host computes (RoPE frequency factors).
+    std::vector<float> host_vector(const std::string& name, int64_t n);
     bool has(const std::string& name) const { return f_.find_tensor(name) != nullptr; }
     // Warns on stderr about tensors no family asked for (M05 "extras warned about").
     void warn_unused() const;
+    // Drops the file's pages of tensors that every backend copied (repacked or uploaded).
+    void release_copied();
 
 private:
     const gguf::TensorInfo& find(const std::string& name);
+    Tensor load(const gguf::TensorInfo& t, WeightUse use);
     const gguf::File& f_;
-    const Backend& backend_;
+    Backend* backend_;
     std::set<std::string> used_;
-    std::vector<std::vector<float>> owned_;
+    std::set<const void*> read_in_place_;
+    std::vector<const gguf::TensorInfo*> copied_;
 };
 
 }  // namespace r1

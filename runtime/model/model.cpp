@@ -1,4 +1,4 @@
-// Context bookkeeping and Model::forward: checks ids and room, splits long inputs into batches.
+// Scratch carving, context bookkeeping and Model::forward: checks ids and room, splits long inputs into batches.
 #include "runtime/model/model.h"
 
 #include <algorithm>
@@ -7,10 +7,21 @@
 
 namespace r1 {
 
-Context::Context(Backend& backend, KvCache kv, size_t scratch_bytes, int32_t n_batch)
-    : backend_(backend), kv_(std::move(kv)), scratch_(backend.alloc(scratch_bytes)), n_batch_(n_batch) {}
+namespace {
+constexpr size_t kAlign = 64;
+}
 
-Context::~Context() { backend_.free(scratch_); }
+size_t Scratch::bytes_for(GgmlType type, std::initializer_list<int64_t> ne) {
+    return (tensor_bytes(type, ne) + kAlign - 1) / kAlign * kAlign;
+}
+
+Tensor Scratch::take(GgmlType type, std::initializer_list<int64_t> ne) {
+    const size_t n = bytes_for(type, ne);
+    R1_CHECK(used_ + n <= buffer_.n_bytes);
+    Tensor t = make_tensor(buffer_, used_, type, ne);
+    used_ += n;
+    return t;
+}
 
 void Context::truncate(int32_t n) {
     R1_CHECK(n >= 0 && n <= n_past());

@@ -1,5 +1,5 @@
 // A loaded model as the rest of the runtime sees it: hyper-parameters, the GGUF file it maps,
-// the backend it runs on, and forward() over a batch of tokens into a per-sequence Context
+// the backends it runs on, and forward() over a batch of tokens into a per-sequence Context
 // (KV cache + scratch). Families (runtime/models/) implement it; nothing here knows one.
 #pragma once
 
@@ -35,11 +35,34 @@ struct ContextOptions {
     int32_t n_batch = 256;             // most tokens evaluated in one pass (longer inputs are split)
 };
 
+// Memory carved into tensors on one backend (activations, tables); freed with the owner.
+class Scratch {
+public:
+    Scratch(Backend& backend, size_t n_bytes) : backend_(backend), buffer_(backend.alloc(n_bytes)) {}
+    ~Scratch() { backend_.free(buffer_); }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    // The next contiguous tensor (64-byte aligned); R1_CHECK-fails past the end.
+    Tensor take(GgmlType type, std::initializer_list<int64_t> ne);
+    // Bytes take() needs for such a tensor, alignment included.
+    static size_t bytes_for(GgmlType type, std::initializer_list<int64_t> ne);
+
+private:
+    Backend& backend_;
+    Buffer buffer_;
+    size_t used_ = 0;
+};
+
+// What a family keeps per context besides the KV cache (activations, RoPE tables).
+struct ContextState {
+    virtual ~ContextState() = default;
+};
+
 // Per-sequence state: the KV cache and the token ids it holds (position i holds tokens[i]).
 class Context {
 public:
-    Context(Backend& backend, KvCache kv, size_t scratch_bytes, int32_t n_batch);
-    ~Context();
+    Context(KvCache kv, int32_t n_batch, std::unique_ptr<ContextState> state)
+        : kv_(std::move(kv)), n_batch_(n_batch), state_(std::move(state)) {}
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;
 
@@ -52,15 +75,13 @@ public:
     void clear() { truncate(0); }
 
     KvCache& kv() { return kv_; }
-    float* scratch() { return static_cast<float*>(scratch_.data); }
-    const Buffer& scratch_buffer() const { return scratch_; }
+    ContextState& state() { return *state_; }
     std::vector<int32_t>& mutable_tokens() { return tokens_; }
 
 private:
-    Backend& backend_;
     KvCache kv_;
-    Buffer scratch_;
     int32_t n_batch_;
+    std::unique_ptr<ContextState> state_;
     std::vector<int32_t> tokens_;
 };
 
@@ -72,7 +93,12 @@ public:
 
     const ModelInfo& info() const { return info_; }
     const gguf::File& file() const { return *file_; }
-    Backend& backend() { return *backend_; }
+    // The backend of the first layer (the host's, CPU, when layers are split).
+    Backend& backend() { return *backends_.front(); }
+    // Waits for every backend the model runs on.
+    void sync() {
+        for (auto& b : backends_) b->sync();
+    }
 
     // A fresh context; throws r1::Error if n_ctx is out of range or memory runs out.
     virtual std::unique_ptr<Context> new_context(const ContextOptions& options) = 0;
@@ -83,15 +109,15 @@ public:
     void forward(Context& ctx, std::span<const int32_t> tokens, Logits mode, std::span<float> logits);
 
 protected:
-    Model(std::unique_ptr<gguf::File> file, std::unique_ptr<Backend> backend)
-        : file_(std::move(file)), backend_(std::move(backend)) {}
+    Model(std::unique_ptr<gguf::File> file, std::vector<std::unique_ptr<Backend>> backends)
+        : file_(std::move(file)), backends_(std::move(backends)) {}
     // One pass over at most ctx.n_batch() tokens at positions pos0 ...; logits as forward().
     virtual void forward_batch(Context& ctx, std::span<const int32_t> tokens, int32_t pos0, Logits mode,
                                float* logits) = 0;
 
     ModelInfo info_;
     std::unique_ptr<gguf::File> file_;
-    std::unique_ptr<Backend> backend_;
+    std::vector<std::unique_ptr<Backend>> backends_;  // at least one
 };
 
 }  // namespace r1

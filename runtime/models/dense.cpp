@@ -2,6 +2,7 @@
 // Pre-norm blocks h = x + Attn(RMSNorm(x)), out = h + SwiGLU(RMSNorm(h)) (GGUF.md §3.1);
 // qwen2 adds q/k/v biases and rotates NeoX pairs, llama rotates adjacent pairs on its
 // permuted Q/K rows with optional Llama-3 frequency factors (`rope_freqs`). Not here: MoE/MLA.
+// Each layer runs on its backend (layer_be_); the residual is copied where it changes backend.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "core/checked.h"
 #include "core/error.h"
 #include "runtime/model/loader.h"
+#include "runtime/models/blocks.h"
 #include "runtime/models/models.h"
 
 namespace r1 {
@@ -75,38 +77,37 @@ DenseConfig read_config(const gguf::File& f, const std::string& arch) {
 }
 
 struct LayerWeights {
-    const float* attn_norm = nullptr;  // (n_embd)
-    WeightView wq;                     // (n_head·head_dim, n_embd)
-    WeightView wk;                     // (n_head_kv·head_dim, n_embd)
-    WeightView wv;                     // (n_head_kv·head_dim, n_embd)
-    const float* bq = nullptr;         // (n_head·head_dim), qwen2 only
-    const float* bk = nullptr;         // (n_head_kv·head_dim), qwen2 only
-    const float* bv = nullptr;         // (n_head_kv·head_dim), qwen2 only
-    WeightView wo;                     // (n_embd, n_head·head_dim)
-    const float* ffn_norm = nullptr;   // (n_embd)
-    WeightView w_gate;                 // (n_ff, n_embd)
-    WeightView w_up;                   // (n_ff, n_embd)
-    WeightView w_down;                 // (n_embd, n_ff)
+    Tensor attn_norm;  // {n_embd}
+    Tensor wq;         // W {n_embd, n_head·head_dim}
+    Tensor wk;         // W {n_embd, n_head_kv·head_dim}
+    Tensor wv;         // W {n_embd, n_head_kv·head_dim}
+    Tensor bq;         // {n_head·head_dim}, qwen2 only
+    Tensor bk;         // {n_head_kv·head_dim}, qwen2 only
+    Tensor bv;         // {n_head_kv·head_dim}, qwen2 only
+    Tensor wo;         // W {n_head·head_dim, n_embd}
+    Tensor ffn_norm;   // {n_embd}
+    SwigluFfn ffn;     // n_embd -> n_ff -> n_embd
 };
 
 struct DenseWeights {
-    WeightView token_embd;               // (n_vocab, n_embd)
-    std::vector<LayerWeights> layers;    // (n_layer)
-    const float* output_norm = nullptr;  // (n_embd)
-    WeightView output;                   // (n_vocab, n_embd); token_embd when tied
-    const float* output_bias = nullptr;  // (n_vocab), optional
-    const float* rope_freqs = nullptr;   // (n_rot/2), optional Llama-3 frequency factors
+    Tensor token_embd;                // table {n_embd, n_vocab}
+    std::vector<LayerWeights> layers;  // (n_layer)
+    Tensor output_norm;               // {n_embd}
+    Tensor output;                    // W {n_embd, n_vocab}; token_embd's bytes when tied
+    Tensor output_bias;               // {n_vocab}, optional
+    std::vector<float> rope_freqs;    // (n_rot/2) host floats, optional Llama-3 frequency factors
 };
 
-DenseWeights load_weights(TensorLoader& t, const DenseConfig& c) {
+// layer_be: (n_layer) the backend of each layer; the output goes with the last layer.
+DenseWeights load_weights(TensorLoader& t, const DenseConfig& c, Backend& input_be,
+                          const std::vector<Backend*>& layer_be) {
     const int64_t q_dim = int64_t(c.n_head) * c.head_dim, kv_dim = int64_t(c.n_head_kv) * c.head_dim;
     DenseWeights w;
-    w.token_embd = t.matrix("token_embd.weight", c.n_vocab, c.n_embd);
-    w.output_norm = t.vector("output_norm.weight", c.n_embd);
-    w.output = t.has("output.weight") ? t.matrix("output.weight", c.n_vocab, c.n_embd) : w.token_embd;
-    if (t.has("output.bias")) w.output_bias = t.vector("output.bias", c.n_vocab);
-    if (t.has("rope_freqs.weight")) w.rope_freqs = t.vector("rope_freqs.weight", c.n_rot / 2);
+    t.use(input_be);
+    w.token_embd = t.rows("token_embd.weight", c.n_vocab, c.n_embd);
+    if (t.has("rope_freqs.weight")) w.rope_freqs = t.host_vector("rope_freqs.weight", c.n_rot / 2);
     for (int32_t il = 0; il < c.n_layer; ++il) {
+        t.use(*layer_be[size_t(il)]);
         const std::string p = fmt::format("blk.{}.", il);
         LayerWeights l;
         l.attn_norm = t.vector(p + "attn_norm.weight", c.n_embd);
@@ -120,71 +121,50 @@ DenseWeights load_weights(TensorLoader& t, const DenseConfig& c) {
         }
         l.wo = t.matrix(p + "attn_output.weight", c.n_embd, q_dim);
         l.ffn_norm = t.vector(p + "ffn_norm.weight", c.n_embd);
-        l.w_gate = t.matrix(p + "ffn_gate.weight", c.n_ff, c.n_embd);
-        l.w_up = t.matrix(p + "ffn_up.weight", c.n_ff, c.n_embd);
-        l.w_down = t.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff);
+        l.ffn.gate = t.matrix(p + "ffn_gate.weight", c.n_ff, c.n_embd);
+        l.ffn.up = t.matrix(p + "ffn_up.weight", c.n_ff, c.n_embd);
+        l.ffn.down = t.matrix(p + "ffn_down.weight", c.n_embd, c.n_ff);
         w.layers.push_back(l);
     }
+    w.output_norm = t.vector("output_norm.weight", c.n_embd);
+    w.output = t.matrix(t.has("output.weight") ? "output.weight" : "token_embd.weight", c.n_vocab, c.n_embd);
+    if (t.has("output.bias")) w.output_bias = t.vector("output.bias", c.n_vocab);
     return w;
 }
 
-// Activations of one batch of B tokens, carved from the context's scratch buffer.
-struct Activations {
-    float* x;       // (B, n_embd) residual stream
-    float* xn;      // (B, n_embd) normed input / projection output
-    float* q;       // (B, n_head·head_dim)
-    float* k;       // (B, n_head_kv·head_dim)
-    float* v;       // (B, n_head_kv·head_dim)
-    float* attn;    // (B, n_head·head_dim)
-    float* gate;    // (B, n_ff)
-    float* up;      // (B, n_ff)
-    float* logits;  // (kLogitRows, n_vocab)
+// One backend's share of a context: activations for n_batch tokens, positions and RoPE table.
+struct Lane {
+    Backend* be = nullptr;
+    std::unique_ptr<Scratch> scratch;
+    Tensor x, xn;      // {n_embd, n_batch} residual stream; normed input / projection output
+    Tensor q, attn;    // {n_head·head_dim, n_batch}
+    Tensor k, v;       // {n_head_kv·head_dim, n_batch}
+    Tensor gate, up;   // {n_ff, n_batch}
+    Tensor ids;        // I32 {n_batch}
+    Tensor logits;     // {n_vocab, kLogitRows}, on the output's backend only
+    BatchInputs in;    // positions {n_batch}, RoPE table {2, n_rot/2, n_ctx}
 };
 
-uint64_t activation_floats(const DenseConfig& c, int64_t B) {
-    const uint64_t q_dim = uint64_t(c.n_head) * uint64_t(c.head_dim);
-    const uint64_t kv_dim = uint64_t(c.n_head_kv) * uint64_t(c.head_dim);
-    return uint64_t(B) * (2 * uint64_t(c.n_embd) + 2 * q_dim + 2 * kv_dim + 2 * uint64_t(c.n_ff)) +
-           uint64_t(kLogitRows) * uint64_t(c.n_vocab);
-}
-
-Activations carve(float* base, const DenseConfig& c, int64_t B) {
-    const int64_t q_dim = int64_t(c.n_head) * c.head_dim, kv_dim = int64_t(c.n_head_kv) * c.head_dim;
-    Activations a;
-    float* p = base;
-    auto take = [&](int64_t n) { float* r = p; p += n; return r; };
-    a.x = take(B * c.n_embd);
-    a.xn = take(B * c.n_embd);
-    a.q = take(B * q_dim);
-    a.k = take(B * kv_dim);
-    a.v = take(B * kv_dim);
-    a.attn = take(B * q_dim);
-    a.gate = take(B * c.n_ff);
-    a.up = take(B * c.n_ff);
-    a.logits = take(kLogitRows * c.n_vocab);
-    return a;
-}
+struct DenseState final : ContextState {
+    std::vector<Lane> lanes;     // one per distinct backend, in layer order
+    std::vector<size_t> lane_of;  // (n_layer)
+};
 
 class DenseModel final : public Model {
 public:
-    DenseModel(std::unique_ptr<gguf::File> file, std::unique_ptr<Backend> backend, const std::string& arch)
-        : Model(std::move(file), std::move(backend)) {
+    DenseModel(std::unique_ptr<gguf::File> file, std::vector<std::unique_ptr<Backend>> backends,
+               const std::string& arch)
+        : Model(std::move(file), std::move(backends)) {
         c_ = read_config(*file_, arch);
-        if (!backend_->supports(Op::Embed, file_->find_tensor("token_embd.weight")->type))
-            fail("{}: token_embd.weight: type not supported by the {} backend", file_->source(), backend_->name());
-        TensorLoader loader(*file_, *backend_);
-        w_ = load_weights(loader, c_);
+        layer_be_.assign(size_t(c_.n_layer), backends_.front().get());
+        TensorLoader loader(*file_, *backends_.front());
+        w_ = load_weights(loader, c_, *backends_.front(), layer_be_);
         loader.warn_unused();
-        // Backends may keep their own copies of the matrices; the file's pages of those are then
-        // dropped (token_embd stays: embed reads it, also when it is the tied output).
-        auto prepare = [&](WeightView& m) {
-            backend_->prepare_matrix(m);
-            if (m.packed && m.data != w_.token_embd.data)
-                file_->release(m.data, size_t(m.n_out) * row_bytes(m.type, uint64_t(m.n_in)));
-        };
-        for (LayerWeights& l : w_.layers)
-            for (WeightView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) prepare(*m);
-        prepare(w_.output);
+        loader.release_copied();
+        for (Backend* be : layer_be_)
+            if (!be->supports(Op::Attention, GgmlType::F16) || !be->supports(Op::Rope) ||
+                !be->supports(Op::Swiglu) || !be->supports(Op::RmsNorm) || !be->supports(Op::Copy, GgmlType::F16))
+                fail("{}: the {} backend lacks an op the {} model needs", file_->source(), be->name(), arch);
         info_.arch = arch;
         info_.name = file_->has("general.name") && file_->find("general.name")->type() == gguf::ValueType::STRING
                          ? file_->get<std::string>("general.name")
@@ -209,87 +189,141 @@ public:
                          n_ctx, c_.n_ctx_train, c_.n_ctx_train);
             n_ctx = c_.n_ctx_train;
         }
+        if (!backends_.front()->supports(Op::Attention, o.kv_type))
+            fail("KV cache type {}: not supported by the {} backend", type_traits(o.kv_type).name,
+                 backends_.front()->name());
         const int32_t n_batch = std::clamp(o.n_batch, 1, n_ctx);
-        KvCache kv(*backend_, {.n_layer = c_.n_layer, .n_ctx = n_ctx, .n_head_kv = c_.n_head_kv,
-                               .head_dim = c_.head_dim, .type = o.kv_type});
-        return std::make_unique<Context>(*backend_, std::move(kv), activation_floats(c_, n_batch) * sizeof(float),
-                                         n_batch);
+        KvCache kv(layer_be_, {.n_layer = c_.n_layer, .n_ctx = n_ctx, .n_head_kv = c_.n_head_kv,
+                               .k_dim = c_.head_dim, .v_dim = c_.head_dim, .type = o.kv_type});
+        auto st = std::make_unique<DenseState>();
+        std::vector<float> table(size_t(n_ctx) * size_t(c_.n_rot));
+        rope_table({.n_rot = c_.n_rot, .freq_base = c_.rope_base,
+                    .freq_factors = w_.rope_freqs.empty() ? nullptr : w_.rope_freqs.data()},
+                   n_ctx, table.data());
+        for (int32_t il = 0; il < c_.n_layer; ++il) {
+            Backend* be = layer_be_[size_t(il)];
+            if (st->lanes.empty() || st->lanes.back().be != be) st->lanes.push_back(make_lane(*be, n_batch, n_ctx, table));
+            st->lane_of.push_back(st->lanes.size() - 1);
+        }
+        return std::make_unique<Context>(std::move(kv), n_batch, std::move(st));
     }
 
 protected:
     void forward_batch(Context& ctx, std::span<const int32_t> tokens, int32_t pos0, Logits mode,
                        float* logits) override {
-        Backend& be = *backend_;
+        auto& st = static_cast<DenseState&>(ctx.state());
         const int64_t B = int64_t(tokens.size());
-        const int64_t q_dim = int64_t(c_.n_head) * c_.head_dim, kv_dim = int64_t(c_.n_head_kv) * c_.head_dim;
-        const Activations a = carve(ctx.scratch(), c_, ctx.n_batch());
+        std::vector<int32_t> pos(tokens.size());
+        for (size_t i = 0; i < pos.size(); ++i) pos[i] = pos0 + int32_t(i);
+        for (Lane& lane : st.lanes) {
+            lane.in.pos0 = pos0;
+            lane.be->upload(lane.in.positions.slice(0, 0, B), pos.data());
+        }
 
         // 1. Token embeddings: x = token_embd[tokens].
-        be.embed(w_.token_embd, tokens, a.x);
+        Lane* lane = &st.lanes.front();
+        lane->be->upload(lane->ids.slice(0, 0, B), tokens.data());
+        lane->be->get_rows(w_.token_embd, lane->ids.slice(0, 0, B), lane->x.slice(1, 0, B));
 
         for (int32_t il = 0; il < c_.n_layer; ++il) {
-            const LayerWeights& l = w_.layers[size_t(il)];
-            // 2. Attention block: xn = RMSNorm(x); q, k, v projections (+ bias for qwen2).
-            be.rms_norm({.x = a.x, .w = l.attn_norm, .y = a.xn, .n_rows = B, .n = c_.n_embd, .eps = c_.rms_eps});
-            be.matmul(l.wq, a.xn, B, a.q);
-            be.matmul(l.wk, a.xn, B, a.k);
-            be.matmul(l.wv, a.xn, B, a.v);
-            if (l.bq) {
-                be.add_bias(a.q, l.bq, B, q_dim);
-                be.add_bias(a.k, l.bk, B, kv_dim);
-                be.add_bias(a.v, l.bv, B, kv_dim);
-            }
-            // 3. Rotary positions on q and k.
-            const RopeArgs rope{.x = a.q, .n_tokens = B, .pos0 = pos0, .n_head = c_.n_head, .head_dim = c_.head_dim,
-                                .n_rot = c_.n_rot, .freq_base = c_.rope_base, .freq_factors = w_.rope_freqs,
-                                .mode = c_.rope_mode};
-            be.rope(rope);
-            RopeArgs rope_k = rope;
-            rope_k.x = a.k;
-            rope_k.n_head = c_.n_head_kv;
-            be.rope(rope_k);
-            // 4. Causal GQA over the cache (stores k, v at pos0 ...), output projection, residual.
-            be.attention({.q = a.q, .k = a.k, .v = a.v, .out = a.attn, .cache = ctx.kv().layer(il), .n_tokens = B,
-                          .pos0 = pos0, .n_head = c_.n_head, .n_head_kv = c_.n_head_kv, .head_dim = c_.head_dim,
-                          .scale = 1.0f / std::sqrt(float(c_.head_dim))});
-            be.matmul(l.wo, a.attn, B, a.xn);
-            be.add(a.x, a.xn, B * c_.n_embd);
-            // 5. FFN block: x += W_down(silu(W_gate · RMSNorm(x)) ⊙ W_up · RMSNorm(x)).
-            be.rms_norm({.x = a.x, .w = l.ffn_norm, .y = a.xn, .n_rows = B, .n = c_.n_embd, .eps = c_.rms_eps});
-            be.matmul(l.w_gate, a.xn, B, a.gate);
-            be.matmul(l.w_up, a.xn, B, a.up);
-            be.glu(a.gate, a.up, a.gate, B * c_.n_ff);
-            be.matmul(l.w_down, a.gate, B, a.xn);
-            be.add(a.x, a.xn, B * c_.n_embd);
+            Lane* next = &st.lanes[st.lane_of[size_t(il)]];
+            if (next != lane) copy_across(*lane->be, lane->x.slice(1, 0, B), *next->be, next->x.slice(1, 0, B));
+            lane = next;
+            layer(*lane, w_.layers[size_t(il)], ctx.kv().layer(il), B);
         }
         if (!logits) return;
 
         // 6. Final norm and LM head, for the last row or every row (kLogitRows at a time).
+        Backend& be = *lane->be;
         const int64_t r0 = mode == Logits::All ? 0 : B - 1;
-        const int64_t n_rows = B - r0;
-        be.rms_norm({.x = a.x + r0 * c_.n_embd, .w = w_.output_norm, .y = a.xn + r0 * c_.n_embd, .n_rows = n_rows,
-                     .n = c_.n_embd, .eps = c_.rms_eps});
-        const Buffer& scratch = ctx.scratch_buffer();
-        for (int64_t r = 0; r < n_rows; r += kLogitRows) {
-            const int64_t nr = std::min(kLogitRows, n_rows - r);
-            be.matmul(w_.output, a.xn + (r0 + r) * c_.n_embd, nr, a.logits);
-            if (w_.output_bias) be.add_bias(a.logits, w_.output_bias, nr, c_.n_vocab);
-            be.sync();
-            const size_t off = size_t(a.logits - ctx.scratch()) * sizeof(float);
-            be.download(scratch, off, logits + r * c_.n_vocab, size_t(nr * c_.n_vocab) * sizeof(float));
+        be.rms_norm(lane->x.slice(1, r0, B - r0), w_.output_norm, lane->xn.slice(1, r0, B - r0), c_.rms_eps);
+        for (int64_t r = r0; r < B; r += kLogitRows) {
+            const int64_t nr = std::min(kLogitRows, B - r);
+            const Tensor out = lane->logits.slice(1, 0, nr);
+            be.matmul(w_.output, lane->xn.slice(1, r, nr), out);
+            if (!w_.output_bias.empty()) be.add(out, w_.output_bias, out);
+            be.download(out, logits + (r - r0) * c_.n_vocab);
         }
     }
 
 private:
+    Lane make_lane(Backend& be, int32_t n_batch, int32_t n_ctx, const std::vector<float>& table) const {
+        const int64_t q_dim = int64_t(c_.n_head) * c_.head_dim, kv_dim = int64_t(c_.n_head_kv) * c_.head_dim;
+        const bool out = &be == layer_be_.back();
+        using S = Scratch;
+        const size_t n = 2 * S::bytes_for(GgmlType::F32, {c_.n_embd, n_batch}) +
+                         2 * S::bytes_for(GgmlType::F32, {q_dim, n_batch}) +
+                         2 * S::bytes_for(GgmlType::F32, {kv_dim, n_batch}) +
+                         2 * S::bytes_for(GgmlType::F32, {c_.n_ff, n_batch}) +
+                         2 * S::bytes_for(GgmlType::I32, {n_batch}) +
+                         S::bytes_for(GgmlType::F32, {2, c_.n_rot / 2, n_ctx}) +
+                         (out ? S::bytes_for(GgmlType::F32, {c_.n_vocab, kLogitRows}) : 0);
+        Lane l;
+        l.be = &be;
+        l.scratch = std::make_unique<Scratch>(be, n);
+        Scratch& s = *l.scratch;
+        l.x = s.take(GgmlType::F32, {c_.n_embd, n_batch});
+        l.xn = s.take(GgmlType::F32, {c_.n_embd, n_batch});
+        l.q = s.take(GgmlType::F32, {q_dim, n_batch});
+        l.attn = s.take(GgmlType::F32, {q_dim, n_batch});
+        l.k = s.take(GgmlType::F32, {kv_dim, n_batch});
+        l.v = s.take(GgmlType::F32, {kv_dim, n_batch});
+        l.gate = s.take(GgmlType::F32, {c_.n_ff, n_batch});
+        l.up = s.take(GgmlType::F32, {c_.n_ff, n_batch});
+        l.ids = s.take(GgmlType::I32, {n_batch});
+        l.in.positions = s.take(GgmlType::I32, {n_batch});
+        l.in.rope = s.take(GgmlType::F32, {2, c_.n_rot / 2, n_ctx});
+        be.upload(l.in.rope, table.data());
+        if (out) l.logits = s.take(GgmlType::F32, {c_.n_vocab, kLogitRows});
+        return l;
+    }
+
+    // One pre-norm block on the lane's backend: x += Attn(RMSNorm(x)); x += FFN(RMSNorm(x)).
+    void layer(const Lane& a, const LayerWeights& l, const KvLayer& cache, int64_t B) const {
+        Backend& be = *a.be;
+        const Tensor x = a.x.slice(1, 0, B), xn = a.xn.slice(1, 0, B);
+        const Tensor q = a.q.slice(1, 0, B), k = a.k.slice(1, 0, B), v = a.v.slice(1, 0, B);
+        // 2. Attention block: xn = RMSNorm(x); q, k, v projections (+ bias for qwen2).
+        be.rms_norm(x, l.attn_norm, xn, c_.rms_eps);
+        be.matmul(l.wq, xn, q);
+        be.matmul(l.wk, xn, k);
+        be.matmul(l.wv, xn, v);
+        if (!l.bq.empty()) {
+            be.add(q, l.bq, q);
+            be.add(k, l.bk, k);
+            be.add(v, l.bv, v);
+        }
+        // 3. Rotary positions on the first n_rot dims of each q and k head.
+        const Tensor qh = q.reshape({c_.head_dim, c_.n_head, B}), kh = k.reshape({c_.head_dim, c_.n_head_kv, B});
+        be.rope({.x = qh.slice(0, 0, c_.n_rot), .positions = a.in.positions.slice(0, 0, B), .table = a.in.rope,
+                 .mode = c_.rope_mode});
+        be.rope({.x = kh.slice(0, 0, c_.n_rot), .positions = a.in.positions.slice(0, 0, B), .table = a.in.rope,
+                 .mode = c_.rope_mode});
+        // 4. Causal GQA over the cache (stores k, v at pos0 ...), output projection, residual.
+        BatchInputs in = a.in;
+        in.positions = in.positions.slice(0, 0, B);
+        const Tensor vh = v.reshape({c_.head_dim, c_.n_head_kv, B});
+        const Tensor attn = a.attn.slice(1, 0, B);
+        attention_with_cache(be, cache, in, qh, kh, &vh, 1.0f / std::sqrt(float(c_.head_dim)),
+                             attn.reshape({c_.head_dim, c_.n_head, B}));
+        be.matmul(l.wo, attn, xn);
+        be.add(x, xn, x);
+        // 5. FFN block: x += W_down(silu(W_gate · RMSNorm(x)) ⊙ W_up · RMSNorm(x)).
+        be.rms_norm(x, l.ffn_norm, xn, c_.rms_eps);
+        swiglu_ffn(be, l.ffn, xn, a.gate.slice(1, 0, B), a.up.slice(1, 0, B), xn);
+        be.add(x, xn, x);
+    }
+
     DenseConfig c_;
     DenseWeights w_;
+    std::vector<Backend*> layer_be_;  // (n_layer)
 };
 
 }  // namespace
 
-std::unique_ptr<Model> load_dense(std::unique_ptr<gguf::File> file, std::unique_ptr<Backend> backend,
+std::unique_ptr<Model> load_dense(std::unique_ptr<gguf::File> file, std::vector<std::unique_ptr<Backend>> backends,
                                   const std::string& arch) {
-    return std::make_unique<DenseModel>(std::move(file), std::move(backend), arch);
+    return std::make_unique<DenseModel>(std::move(file), std::move(backends), arch);
 }
 
 }  // namespace r1

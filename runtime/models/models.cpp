@@ -13,7 +13,9 @@ std::unique_ptr<Model> load_model(const std::filesystem::path& path, const Backe
         fail("{}: key 'general.architecture': expected string, got {}", file->source(),
              gguf::value_type_name(a->type()));
     const std::string arch = std::get<std::string>(a->v);
-    if (arch == "llama" || arch == "qwen2") return load_dense(std::move(file), create_backend(backend_options), arch);
+    std::vector<std::unique_ptr<Backend>> backends;
+    backends.push_back(create_backend(backend_options));
+    if (arch == "llama" || arch == "qwen2") return load_dense(std::move(file), std::move(backends), arch);
     fail("{}: unsupported architecture '{}' (supported: llama, qwen2)", file->source(), arch);
 }
 

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "runtime/model/model.h"
 
@@ -13,7 +14,7 @@ namespace r1 {
 std::unique_ptr<Model> load_model(const std::filesystem::path& path, const BackendOptions& backend);
 
 // Family loaders (one file each); `file` is already open and its architecture read.
-std::unique_ptr<Model> load_dense(std::unique_ptr<gguf::File> file, std::unique_ptr<Backend> backend,
+std::unique_ptr<Model> load_dense(std::unique_ptr<gguf::File> file, std::vector<std::unique_ptr<Backend>> backends,
                                   const std::string& arch);
 
 }  // namespace r1

@@ -82,6 +82,12 @@ protected:
     std::vector<DeviceBuffer*> bufs;
 };
 
+// Host tensors over this test's packed arrays, for the CPU references (backend.h handles).
+Tensor h(std::vector<float>& v, std::initializer_list<int64_t> ne) {
+    return make_tensor({v.data(), v.size() * 4}, 0, GgmlType::F32, ne);
+}
+Tensor h32(std::vector<int32_t>& v) { return make_tensor({v.data(), v.size() * 4}, 0, GgmlType::I32, {int64_t(v.size())}); }
+
 void expect_close(const std::vector<float>& got, const std::vector<float>& want, float tol, const char* what) {
     ASSERT_EQ(got.size(), want.size());
     float scale = 0;
@@ -129,8 +135,8 @@ TEST_P(VkMatmul, MatchesReference) {
             std::vector<float> xp(size_t(n_tokens * n_in));
             for (int64_t tk = 0; tk < n_tokens; ++tk)
                 std::copy_n(x.begin() + tk * xs, n_in, xp.begin() + tk * n_in);
-            cpu::matmul_ref({.type = t, .n_out = n_out, .n_in = n_in, .data = bytes.data()}, xp.data(), n_tokens,
-                            want.data());
+            cpu::matmul_ref(make_tensor({bytes.data(), bytes.size()}, 0, t, {n_in, n_out}), h(xp, {n_in, n_tokens}),
+                            h(want, {n_out, n_tokens}));
             const View wv = put(bytes, 2 * 37), xv = put(x, 4 * 3), yv = zeros(want.size() * 4, 4 * 9);
             matmul(*c, {.w = wv, .x = xv, .y = yv, .type = t, .n_out = n_out, .n_in = n_in, .n_tokens = n_tokens,
                         .x_stride = xs});
@@ -166,7 +172,8 @@ TEST_F(Vk, RmsNormStridedAndInPlace) {
     const auto w = randn(size_t(n), 2);
     std::vector<float> xp(size_t(n_rows * n)), want(xp.size());
     for (int64_t r = 0; r < n_rows; ++r) std::copy_n(x.begin() + r * xs, n, xp.begin() + r * n);
-    cpu::rms_norm_ref({.x = xp.data(), .w = w.data(), .y = want.data(), .n_rows = n_rows, .n = n, .eps = 1e-5f});
+    auto wc = w;
+    cpu::rms_norm_ref(h(xp, {n, n_rows}), h(wc, {n}), h(want, {n, n_rows}), 1e-5f);
     const View xv = put(x, 4), wv = put(w), yv = zeros(want.size() * 4);
     rms_norm(*c, {.x = xv, .w = wv, .y = yv, .n_rows = n_rows, .n = n, .x_stride = xs, .eps = 1e-5f});
     expect_close(get(yv, want.size()), want, 1e-6f, "rms_norm");
@@ -183,9 +190,13 @@ TEST_F(Vk, RopeBothModesWithFactorsAndOffsetPositions) {
         auto x = randn(size_t(n_tokens * n_head * head_dim), 3);
         std::vector<float> factors = {1.0f, 2.0f, 4.0f, 1.5f, 8.0f, 1.0f};
         std::vector<float> want = x;
-        cpu::rope_ref({.x = want.data(), .n_tokens = n_tokens, .pos0 = pos0, .n_head = n_head, .head_dim = head_dim,
-                       .n_rot = n_rot, .freq_base = 10000.0f, .freq_factors = factors.data(),
-                       .mode = neox ? RopeMode::Neox : RopeMode::Norm});
+        std::vector<float> cs(size_t(pos0 + n_tokens) * size_t(n_rot));
+        r1::rope_table({.n_rot = n_rot, .freq_base = 10000.0f, .freq_factors = factors.data()}, pos0 + int32_t(n_tokens),
+                       cs.data());
+        std::vector<int32_t> pos;
+        for (int64_t t = 0; t < n_tokens; ++t) pos.push_back(pos0 + int32_t(t));
+        cpu::rope_ref({.x = h(want, {head_dim, n_head, n_tokens}).slice(0, 0, n_rot), .positions = h32(pos),
+                       .table = h(cs, {2, n_rot / 2, pos0 + n_tokens}), .mode = neox ? RopeMode::Neox : RopeMode::Norm});
         const auto table = rope_table(pos0 + int32_t(n_tokens), n_rot, 10000.0f, factors.data());
         const View xv = put(x, 12), tv = put(table, 8);
         rope(*c, {.x = xv, .cs = tv, .n_tokens = n_tokens, .n_head = n_head, .n_rot = n_rot, .pos0 = pos0,
@@ -198,18 +209,19 @@ TEST_F(Vk, ElementwiseOps) {
     const int64_t n = 1000;
     const auto g = randn(size_t(n), 4, 3.0f), u = randn(size_t(n), 5);
     std::vector<float> want(static_cast<size_t>(n));
-    cpu::glu(g.data(), u.data(), want.data(), n, 1);
+    auto gc = g, uc = u;
+    cpu::swiglu(h(gc, {n}), h(uc, {n}), h(want, {n}), 1);
     const View gv = put(g, 4), uv = put(u), yv = zeros(size_t(n) * 4);
     glu(*c, gv, uv, yv, n);
     expect_close(get(yv, size_t(n)), want, 1e-6f, "glu");
 
     // Residual add in place, then a bias add over rows of 40 (n = 25 rows).
     std::vector<float> sum = g;
-    cpu::add(sum.data(), u.data(), n, 1);
+    cpu::add(h(sum, {n}), h(uc, {n}), h(sum, {n}), 1);
     add(*c, gv, uv, gv, n, n);
     expect_close(get(gv, size_t(n)), sum, 1e-7f, "add");
-    const auto bias = randn(40, 6);
-    cpu::add_bias(sum.data(), bias.data(), 25, 40, 1);
+    auto bias = randn(40, 6);
+    cpu::add(h(sum, {40, 25}), h(bias, {40}), h(sum, {40, 25}), 1);
     add(*c, gv, put(bias), gv, n, 40);
     expect_close(get(gv, size_t(n)), sum, 1e-7f, "add_bias");
 
@@ -224,7 +236,8 @@ TEST_F(Vk, SoftmaxAndArgmaxWithTies) {
     x[10] = x[50] = 100.0f;                   // row 0: tie, the first wins
     x[n + 70] = 50.0f, x[n + 3] = 50.0f;      // row 1: tie
     std::vector<int32_t> want_ids;
-    for (int64_t r = 0; r < n_rows; ++r) want_ids.push_back(cpu::argmax(x.data() + r * n, n));
+    want_ids.resize(size_t(n_rows));
+    cpu::argmax_ref(h(x, {n, n_rows}), h32(want_ids));
     EXPECT_EQ(want_ids[0], 10);
     EXPECT_EQ(want_ids[1], 3);
     const View xv = put(x), iv = zeros(size_t(n_rows) * 4);
@@ -235,7 +248,7 @@ TEST_F(Vk, SoftmaxAndArgmaxWithTies) {
     EXPECT_EQ(ids, want_ids);
 
     std::vector<float> want = x;
-    cpu::softmax(want.data(), n_rows, n, 1);
+    cpu::softmax(h(want, {n, n_rows}), h(want, {n, n_rows}), 1);
     softmax(*c, xv, n_rows, n);
     expect_close(get(xv, want.size()), want, 1e-6f, "softmax");
 }
@@ -252,13 +265,19 @@ TEST_F(Vk, AttentionOverCacheF32AndF16) {
         const View sv = zeros(size_t(3 * n_head * n_ctx) * 4);
         uint32_t seed = 40;
         for (auto [pos0, n_tokens] : {std::pair{0, 3}, std::pair{3, 2}}) {
-            const auto q = randn(size_t(n_tokens * n_head * hd), seed++), k = randn(size_t(n_tokens * n_head_kv * hd), seed++),
-                       v = randn(size_t(n_tokens * n_head_kv * hd), seed++);
+            auto q = randn(size_t(n_tokens * n_head * hd), seed++), k = randn(size_t(n_tokens * n_head_kv * hd), seed++),
+                 v = randn(size_t(n_tokens * n_head_kv * hd), seed++);
             std::vector<float> want(q.size());
-            cpu::attention_ref({.q = q.data(), .k = k.data(), .v = v.data(), .out = want.data(),
-                                .cache = {.k = kc.data(), .v = vc.data(), .type = ct, .n_ctx = n_ctx},
-                                .n_tokens = n_tokens, .pos0 = pos0, .n_head = n_head, .n_head_kv = n_head_kv,
-                                .head_dim = hd, .scale = 0.17f});
+            // The reference: store the rows (copy into the cache view), then attend.
+            const Tensor kct = make_tensor({kc.data(), kc.size()}, 0, ct, {hd, n_head_kv, n_ctx});
+            const Tensor vct = make_tensor({vc.data(), vc.size()}, 0, ct, {hd, n_head_kv, n_ctx});
+            cpu::copy_ref(h(k, {hd, n_head_kv, n_tokens}), kct.slice(2, pos0, n_tokens));
+            cpu::copy_ref(h(v, {hd, n_head_kv, n_tokens}), vct.slice(2, pos0, n_tokens));
+            std::vector<int32_t> pos;
+            for (int32_t t = 0; t < n_tokens; ++t) pos.push_back(pos0 + t);
+            cpu::attention_ref({.q = h(q, {hd, n_head, n_tokens}), .k = kct.slice(2, 0, pos0 + n_tokens),
+                                .v = vct.slice(2, 0, pos0 + n_tokens), .out = h(want, {hd, n_head, n_tokens}),
+                                .positions = h32(pos), .scale = 0.17f});
             const View qv = put(q, 4), knew = put(k), vnew = put(v), ov = zeros(q.size() * 4);
             const size_t row = size_t(pos0) * size_t(n_head_kv * hd) * ce;
             copy(*c, {.src = knew, .dst = {kv.buf, kv.offset + row}, .dst_type = ct, .n_rows = n_tokens,

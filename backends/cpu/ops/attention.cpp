@@ -1,8 +1,8 @@
-// Causal grouped-query attention over the KV cache (F32 or F16 rows of head_dim per
-// position and KV head). The threaded op converts each KV head's cached rows to float once
-// per block of query tokens (K transposed) and serves every query head of that group from
-// them with the SIMD attend_row of backends/cpu; head sizes that are not a multiple of the
-// vector length use the scalar attend() of the reference.
+// Causal attention over the KV cache (F32 or F16 rows, K of dk and V of dv values per position
+// and KV head; V may be a view into K's rows). The threaded op converts each KV head's cached
+// rows to float once per block of query tokens (K transposed) and serves every query head of
+// that group from them with the SIMD attend_row of backends/cpu; value widths that are not a
+// multiple of the vector length use the scalar attend() of the reference.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,135 +10,119 @@
 
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/ops/ops.h"
-#include "quant/fp16.h"
 #include "core/error.h"
+#include "quant/fp16.h"
 
 namespace r1::cpu {
 namespace {
 
 constexpr int64_t kTokenBlock = 32;  // query tokens sharing one conversion of the cached rows
 
-// Writes one float row (head_dim) into cache slot (pos, g).
-void store_row(const AttentionArgs& a, void* base, int32_t pos, int32_t g, const float* src) {
-    const size_t idx = (size_t(pos) * size_t(a.n_head_kv) + size_t(g)) * size_t(a.head_dim);
-    if (a.cache.type == GgmlType::F16) {
-        auto* dst = static_cast<uint16_t*>(base) + idx;
-        for (int32_t d = 0; d < a.head_dim; ++d) dst[d] = fp32_to_fp16(src[d]);
-    } else {
-        std::memcpy(static_cast<float*>(base) + idx, src, size_t(a.head_dim) * sizeof(float));
-    }
+// Cached row (position pos, KV head g) of a K or V tensor {d, n_head_kv, n_kv} as floats.
+void load_row(const Tensor& c, int64_t pos, int64_t g, float* dst) {
+    const char* p = at(c, g, pos);
+    if (c.type == GgmlType::F16) f16_row_to_f32(reinterpret_cast<const uint16_t*>(p), dst, c.ne[0]);
+    else std::memcpy(dst, p, size_t(c.ne[0]) * sizeof(float));
 }
 
-void load_row(const AttentionArgs& a, const void* base, int32_t pos, int32_t g, float* dst) {
-    const size_t idx = (size_t(pos) * size_t(a.n_head_kv) + size_t(g)) * size_t(a.head_dim);
-    if (a.cache.type == GgmlType::F16) {
-        f16_row_to_f32(static_cast<const uint16_t*>(base) + idx, dst, a.head_dim);  // exact, as fp16_to_fp32
-    } else {
-        std::memcpy(dst, static_cast<const float*>(base) + idx, size_t(a.head_dim) * sizeof(float));
-    }
-}
-
-void store_kv(const AttentionArgs& a, int64_t t) {
-    for (int32_t g = 0; g < a.n_head_kv; ++g) {
-        const size_t off = (size_t(t) * size_t(a.n_head_kv) + size_t(g)) * size_t(a.head_dim);
-        store_row(a, a.cache.k, a.pos0 + int32_t(t), g, a.k + off);
-        store_row(a, a.cache.v, a.pos0 + int32_t(t), g, a.v + off);
-    }
-}
-
-// One query row against n_pos float K/V rows (n_pos, head_dim) -> out (head_dim).
-void attend(const float* q, const float* k, const float* v, int32_t n_pos, int32_t head_dim,
-            float scale, float* scores, float* out) {
+// One query row against n_pos float K rows (n_pos, dk) and V rows (n_pos, dv) -> out (dv).
+void attend(const float* q, const float* k, const float* v, int64_t n_pos, int64_t dk, int64_t dv, float scale,
+            float* scores, float* out) {
     float mx = -INFINITY;
-    for (int32_t j = 0; j < n_pos; ++j) {
+    for (int64_t j = 0; j < n_pos; ++j) {
         float s = 0;
-        const float* kj = k + size_t(j) * size_t(head_dim);
-        for (int32_t d = 0; d < head_dim; ++d) s += q[d] * kj[d];
+        const float* kj = k + j * dk;
+        for (int64_t d = 0; d < dk; ++d) s += q[d] * kj[d];
         scores[j] = s * scale;
         mx = std::max(mx, scores[j]);
     }
     float sum = 0;
-    for (int32_t j = 0; j < n_pos; ++j) {
+    for (int64_t j = 0; j < n_pos; ++j) {
         scores[j] = std::exp(scores[j] - mx);
         sum += scores[j];
     }
-    std::fill(out, out + head_dim, 0.0f);
-    for (int32_t j = 0; j < n_pos; ++j) {
+    std::fill(out, out + dv, 0.0f);
+    for (int64_t j = 0; j < n_pos; ++j) {
         const float p = scores[j] / sum;
-        const float* vj = v + size_t(j) * size_t(head_dim);
-        for (int32_t d = 0; d < head_dim; ++d) out[d] += p * vj[d];
+        const float* vj = v + j * dv;
+        for (int64_t d = 0; d < dv; ++d) out[d] += p * vj[d];
     }
+}
+
+const int32_t* positions_of(const AttentionArgs& a) {
+    const Tensor& q = a.q;
+    R1_CHECK(q.type == GgmlType::F32 && a.out.type == GgmlType::F32 && a.positions.type == GgmlType::I32);
+    R1_CHECK(a.k.type == a.v.type && (a.k.type == GgmlType::F16 || a.k.type == GgmlType::F32));
+    R1_CHECK(q.ne[0] == a.k.ne[0] && a.out.ne[0] == a.v.ne[0] && a.out.ne[1] == q.ne[1] && a.out.ne[2] == q.ne[2]);
+    R1_CHECK(a.k.ne[1] == a.v.ne[1] && a.k.ne[2] == a.v.ne[2] && q.ne[1] % a.k.ne[1] == 0);
+    R1_CHECK(a.positions.ne[0] == q.ne[2]);
+    const auto* pos = reinterpret_cast<const int32_t*>(at(a.positions));
+    for (int64_t t = 0; t < q.ne[2]; ++t) R1_CHECK(pos[t] >= 0 && pos[t] < a.k.ne[2]);
+    return pos;
 }
 
 }  // namespace
 
 void attention_ref(const AttentionArgs& a) {
-    R1_CHECK(a.n_head % a.n_head_kv == 0 && a.pos0 + a.n_tokens <= a.cache.n_ctx);
-    for (int64_t t = 0; t < a.n_tokens; ++t) store_kv(a, t);
-    const int32_t group = a.n_head / a.n_head_kv;
-    const int32_t n_all = a.pos0 + int32_t(a.n_tokens);
-    std::vector<float> k(size_t(n_all) * size_t(a.head_dim));
-    std::vector<float> v(k.size());
-    std::vector<float> scores(static_cast<size_t>(n_all));
-    for (int64_t t = 0; t < a.n_tokens; ++t) {
-        const int32_t n_pos = a.pos0 + int32_t(t) + 1;
-        for (int32_t h = 0; h < a.n_head; ++h) {
-            const int32_t g = h / group;
-            for (int32_t j = 0; j < n_pos; ++j) {
-                load_row(a, a.cache.k, j, g, k.data() + size_t(j) * size_t(a.head_dim));
-                load_row(a, a.cache.v, j, g, v.data() + size_t(j) * size_t(a.head_dim));
+    const int32_t* pos = positions_of(a);
+    const int64_t n_head = a.q.ne[1], n_kv_head = a.k.ne[1], group = n_head / n_kv_head;
+    const int64_t dk = a.k.ne[0], dv = a.v.ne[0], n_kv = a.k.ne[2];
+    std::vector<float> k(static_cast<size_t>(n_kv * dk)), v(static_cast<size_t>(n_kv * dv)), scores(static_cast<size_t>(n_kv));
+    for (int64_t t = 0; t < a.q.ne[2]; ++t)
+        for (int64_t h = 0; h < n_head; ++h) {
+            const int64_t g = h / group, n_pos = pos[t] + 1;
+            for (int64_t j = 0; j < n_pos; ++j) {
+                load_row(a.k, j, g, k.data() + j * dk);
+                load_row(a.v, j, g, v.data() + j * dv);
             }
-            const size_t off = (size_t(t) * size_t(a.n_head) + size_t(h)) * size_t(a.head_dim);
-            attend(a.q + off, k.data(), v.data(), n_pos, a.head_dim, a.scale, scores.data(), a.out + off);
+            attend(reinterpret_cast<const float*>(at(a.q, h, t)), k.data(), v.data(), n_pos, dk, dv, a.scale,
+                   scores.data(), reinterpret_cast<float*>(at(a.out, h, t)));
         }
-    }
 }
 
 void attention(const AttentionArgs& a, int n_threads) {
-    R1_CHECK(a.n_head % a.n_head_kv == 0 && a.pos0 + a.n_tokens <= a.cache.n_ctx);
-#pragma omp parallel for schedule(static) num_threads(threads_for(a.n_tokens * a.n_head_kv * a.head_dim, n_threads))
-    for (int64_t t = 0; t < a.n_tokens; ++t) store_kv(a, t);
-
-    const int32_t group = a.n_head / a.n_head_kv;
-    const int64_t n_blocks = (a.n_tokens + kTokenBlock - 1) / kTokenBlock;
-    const int64_t n_items = n_blocks * a.n_head_kv;
-    const int64_t work = a.n_tokens * a.n_head * (a.pos0 + a.n_tokens) * a.head_dim;
+    const int32_t* pos = positions_of(a);
+    const int64_t n_tokens = a.q.ne[2], n_head = a.q.ne[1], n_kv_head = a.k.ne[1], group = n_head / n_kv_head;
+    const int64_t dk = a.k.ne[0], dv = a.v.ne[0];
+    const int64_t n_blocks = (n_tokens + kTokenBlock - 1) / kTokenBlock;
+    const int64_t n_items = n_blocks * n_kv_head;
+    const int64_t max_pos = *std::max_element(pos, pos + n_tokens);
+    const int64_t work = n_tokens * n_head * (max_pos + 1) * (dk + dv) / 2;
     const int64_t lanes = attn_lanes();
-    const bool simd = a.head_dim % lanes == 0;
-    const size_t hd = size_t(a.head_dim);
+    const bool simd = dv % lanes == 0;
 #pragma omp parallel num_threads(threads_for(work, n_threads))
     {
-        std::vector<float> k, v, scores, row(hd);
+        std::vector<float> k, v, scores, row(static_cast<size_t>(dk));
 #pragma omp for schedule(dynamic, 1)
         for (int64_t item = 0; item < n_items; ++item) {
-            const int32_t g = int32_t(item % a.n_head_kv);
-            const int64_t t0 = (item / a.n_head_kv) * kTokenBlock;
-            const int64_t t1 = std::min(a.n_tokens, t0 + kTokenBlock);
-            const int32_t n_all = a.pos0 + int32_t(t1);  // positions visible to the block's last token
-            // K transposed (head_dim, ld) for the SIMD path, else rows; V as rows.
+            const int64_t g = item % n_kv_head;
+            const int64_t t0 = (item / n_kv_head) * kTokenBlock;
+            const int64_t t1 = std::min(n_tokens, t0 + kTokenBlock);
+            const int64_t n_all = *std::max_element(pos + t0, pos + t1) + 1;  // positions the block sees
+            // K transposed (dk, ld) for the SIMD path, else rows; V as rows.
             const int64_t ld = simd ? (n_all + lanes - 1) / lanes * lanes : n_all;
-            k.resize(std::max(k.size(), hd * size_t(ld)));
-            v.resize(std::max(v.size(), hd * size_t(n_all)));
+            k.resize(std::max(k.size(), size_t(dk * ld)));
+            v.resize(std::max(v.size(), size_t(dv * n_all)));
             scores.resize(std::max(scores.size(), size_t(ld)));
-            for (int32_t j = 0; j < n_all; ++j) {
-                load_row(a, a.cache.v, j, g, v.data() + size_t(j) * hd);
+            for (int64_t j = 0; j < n_all; ++j) {
+                load_row(a.v, j, g, v.data() + j * dv);
                 if (!simd) {
-                    load_row(a, a.cache.k, j, g, k.data() + size_t(j) * hd);
+                    load_row(a.k, j, g, k.data() + j * dk);
                     continue;
                 }
-                load_row(a, a.cache.k, j, g, row.data());
-                for (size_t d = 0; d < hd; ++d) k[d * size_t(ld) + size_t(j)] = row[d];
+                load_row(a.k, j, g, row.data());
+                for (int64_t d = 0; d < dk; ++d) k[size_t(d * ld + j)] = row[size_t(d)];
             }
             for (int64_t t = t0; t < t1; ++t)
-                for (int32_t h = g * group; h < (g + 1) * group; ++h) {
-                    const size_t off = (size_t(t) * size_t(a.n_head) + size_t(h)) * hd;
-                    const int32_t n_pos = a.pos0 + int32_t(t) + 1;
+                for (int64_t h = g * group; h < (g + 1) * group; ++h) {
+                    const auto* q = reinterpret_cast<const float*>(at(a.q, h, t));
+                    auto* out = reinterpret_cast<float*>(at(a.out, h, t));
+                    const int64_t n_pos = pos[t] + 1;
                     if (simd)
-                        attend_row({.q = a.q + off, .kt = k.data(), .v = v.data(), .scores = scores.data(),
-                                    .out = a.out + off, .n_pos = n_pos, .ld = ld, .head_dim = a.head_dim,
-                                    .scale = a.scale});
+                        attend_row({.q = q, .kt = k.data(), .v = v.data(), .scores = scores.data(), .out = out,
+                                    .n_pos = n_pos, .ld = ld, .k_dim = dk, .v_dim = dv, .scale = a.scale});
                     else
-                        attend(a.q + off, k.data(), v.data(), n_pos, a.head_dim, a.scale, scores.data(), a.out + off);
+                        attend(q, k.data(), v.data(), n_pos, dk, dv, a.scale, scores.data(), out);
                 }
         }
     }

@@ -1,5 +1,7 @@
-// The CPU Backend: forwards each op to its threaded implementation in ops.h. Buffers are
-// zeroed host memory; sync is a no-op because every op completes before it returns.
+// The CPU Backend: tensors are host memory; each op runs at once (threaded, ops.h), so sync
+// is a no-op. Weights are read in place from the mapped file, except the matrices of the
+// formats with a packed layout (kernels.h), which are repacked once into 16-row VNNI panels,
+// and vectors stored as F16/BF16, which are converted to F32.
 #include "backends/cpu/ops/cpu_backend.h"
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "backends/cpu/kernels.h"
-
 #include "backends/cpu/ops/ops.h"
 #include "core/error.h"
 
@@ -30,8 +31,14 @@ public:
 
     std::string_view name() const override { return "cpu"; }
     bool supports(Op op, GgmlType type) const override {
-        if (op == Op::Matmul || op == Op::Embed) return can_dequantize(type);
-        return true;
+        switch (op) {
+            case Op::GetRows:
+            case Op::Matmul:
+            case Op::MatmulId: return can_dequantize(type);
+            case Op::Attention: return type == GgmlType::F16 || type == GgmlType::F32;
+            case Op::Copy: return type == GgmlType::F16 || type == GgmlType::F32 || type == GgmlType::I32;
+            default: return type == GgmlType::F32;
+        }
     }
 
     Buffer alloc(size_t n_bytes) override {
@@ -43,53 +50,97 @@ public:
         std::free(b.data);
         b = {};
     }
-    void upload(Buffer& dst, size_t offset, const void* src, size_t n_bytes) override {
-        R1_CHECK(offset + n_bytes <= dst.n_bytes);
-        std::memcpy(static_cast<char*>(dst.data) + offset, src, n_bytes);
+    void upload(const Tensor& dst, const void* src) override {
+        R1_CHECK(dst.contiguous());
+        std::memcpy(at(dst), src, dst.n_bytes());
     }
-    void download(const Buffer& src, size_t offset, void* dst, size_t n_bytes) override {
-        R1_CHECK(offset + n_bytes <= src.n_bytes);
-        std::memcpy(dst, static_cast<const char*>(src.data) + offset, n_bytes);
+    void download(const Tensor& src, void* dst) override {
+        R1_CHECK(src.contiguous());
+        std::memcpy(dst, at(src), src.n_bytes());
     }
     void sync() override {}
 
-    // Weights of the formats with a packed layout (backends/cpu/kernels.h) are repacked once
-    // into 16-row panels; the file's copy is then only read by embed.
-    void prepare_matrix(WeightView& w) override {
-        if (!cpu::pack_supported(w.type, w.n_in) || w.n_out <= 0) return;
-        const size_t n = cpu::packed_bytes(w.type, w.n_out, w.n_in);
-        void* p = std::aligned_alloc(64, (n + 63) / 64 * 64);
-        if (!p) fail("out of memory repacking a {} x {} weight matrix ({} bytes)", w.n_out, w.n_in, n);
-        packed_.emplace_back(p);
-        cpu::pack_matrix(w.type, w.data, w.n_out, w.n_in, p, n_threads_);
-        w.packed = p;
+    LoadedWeight load_weight(const WeightSource& w) override {
+        Tensor t;
+        t.type = w.type;
+        std::copy(std::begin(w.ne), std::end(w.ne), t.ne);
+        const size_t n_bytes = tensor_bytes(w.type, {w.ne[0], w.ne[1], w.ne[2], w.ne[3]});
+        if (w.use == WeightUse::Vector) {
+            R1_CHECK(w.type == GgmlType::F32 || w.type == GgmlType::F16 || w.type == GgmlType::BF16);
+            if (w.type == GgmlType::F32 && w.persistent) return borrow(t, w.data, n_bytes);
+            Tensor f = make_tensor(own(size_t(t.n_elements()) * sizeof(float), w.name), 0, GgmlType::F32,
+                                   {w.ne[0], w.ne[1], w.ne[2], w.ne[3]});
+            R1_CHECK(dequantize_row(w.type, w.data, reinterpret_cast<float*>(at(f)), t.n_elements()));
+            return {f, false};
+        }
+        R1_CHECK(can_dequantize(w.type));
+        const int64_t n_in = w.ne[0], n_out = w.ne[1], n_mat = w.ne[2] * w.ne[3];
+        if (w.use == WeightUse::Matmul && n_out > 0 && pack_supported(w.type, n_in)) {
+            const size_t per = packed_bytes(w.type, n_out, n_in), row = row_bytes(w.type, uint64_t(n_in));
+            t.buffer = own(per * size_t(n_mat), w.name);
+            for (int64_t m = 0; m < n_mat; ++m)
+                pack_matrix(w.type, static_cast<const char*>(w.data) + size_t(m * n_out) * row, n_out, n_in,
+                            static_cast<char*>(t.buffer.data) + size_t(m) * per, n_threads_);
+            t.layout = kLayoutPacked;
+            t.nb[0] = type_traits(w.type).type_size;
+            t.nb[1] = row;  // not addressable by row; kept for the shape's sake
+            t.nb[2] = per;
+            t.nb[3] = per * size_t(w.ne[2]);
+            return {t, false};
+        }
+        if (w.persistent) return borrow(t, w.data, n_bytes);
+        Tensor c = make_tensor(own(n_bytes, w.name), 0, w.type, {w.ne[0], w.ne[1], w.ne[2], w.ne[3]});
+        std::memcpy(at(c), w.data, n_bytes);
+        return {c, false};
     }
 
-    void embed(const WeightView& table, std::span<const int32_t> ids, float* y) override {
-        cpu::embed(table, ids, y, n_threads_);
+    void get_rows(const Tensor& table, const Tensor& ids, const Tensor& y) override {
+        cpu::get_rows(table, ids, y, n_threads_);
     }
-    void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y) override {
-        cpu::matmul(w, x, n_tokens, y, n_threads_);
+    void matmul(const Tensor& w, const Tensor& x, const Tensor& y) override { cpu::matmul(w, x, y, n_threads_); }
+    void matmul_id(const Tensor& w, const Tensor& x, const Tensor& ids, const Tensor& y) override {
+        cpu::matmul_id(w, x, ids, y, n_threads_);
     }
-    void rms_norm(const RmsNormArgs& a) override { cpu::rms_norm(a, n_threads_); }
+    void rms_norm(const Tensor& x, const Tensor& w, const Tensor& y, float eps) override {
+        cpu::rms_norm(x, w, y, eps, n_threads_);
+    }
     void rope(const RopeArgs& a) override { cpu::rope(a, n_threads_); }
     void attention(const AttentionArgs& a) override { cpu::attention(a, n_threads_); }
-    void glu(const float* gate, const float* up, float* y, int64_t n) override {
-        cpu::glu(gate, up, y, n, n_threads_);
+    void swiglu(const Tensor& gate, const Tensor& up, const Tensor& y) override {
+        cpu::swiglu(gate, up, y, n_threads_);
     }
-    void add(float* y, const float* x, int64_t n) override { cpu::add(y, x, n, n_threads_); }
-    void add_bias(float* y, const float* bias, int64_t n_rows, int64_t n) override {
-        cpu::add_bias(y, bias, n_rows, n, n_threads_);
-    }
-    void softmax(float* x, int64_t n_rows, int64_t n) override { cpu::softmax(x, n_rows, n, n_threads_); }
-    int32_t argmax(const float* x, int64_t n) override { return cpu::argmax(x, n); }
+    void add(const Tensor& a, const Tensor& b, const Tensor& y) override { cpu::add(a, b, y, n_threads_); }
+    void mul(const Tensor& a, const Tensor& b, const Tensor& y) override { cpu::mul(a, b, y, n_threads_); }
+    void scale(const Tensor& x, float s, const Tensor& y) override { cpu::scale(x, s, y, n_threads_); }
+    void sigmoid(const Tensor& x, const Tensor& y) override { cpu::sigmoid(x, y, n_threads_); }
+    void softmax(const Tensor& x, const Tensor& y) override { cpu::softmax(x, y, n_threads_); }
+    void copy(const Tensor& src, const Tensor& dst) override { cpu::copy(src, dst, n_threads_); }
+    void moe_route(const MoeRouteArgs& a) override { cpu::moe_route(a, n_threads_); }
+    void argmax(const Tensor& x, const Tensor& ids) override { cpu::argmax_ref(x, ids); }
 
 private:
     struct FreeDeleter {
         void operator()(void* p) const { std::free(p); }
     };
+
+    // The source bytes, read in place (a mapped file outlives the backend).
+    static LoadedWeight borrow(Tensor t, const void* data, size_t n_bytes) {
+        t.buffer = {const_cast<void*>(data), n_bytes};
+        t.nb[0] = type_traits(t.type).type_size;
+        t.nb[1] = t.row_size();
+        for (int d = 2; d < Tensor::kDims; ++d) t.nb[d] = t.nb[d - 1] * size_t(t.ne[d - 1]);
+        return {t, true};
+    }
+    // Memory the backend keeps until it is destroyed (64-byte aligned for the panels).
+    Buffer own(size_t n_bytes, std::string_view name) {
+        void* p = std::aligned_alloc(64, std::max<size_t>(64, (n_bytes + 63) / 64 * 64));
+        if (!p) fail("out of memory loading weight '{}' ({} bytes) on the CPU", name, n_bytes);
+        owned_.emplace_back(p);
+        return {p, n_bytes};
+    }
+
     int n_threads_;
-    std::vector<std::unique_ptr<void, FreeDeleter>> packed_;
+    std::vector<std::unique_ptr<void, FreeDeleter>> owned_;
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
-// RMSNorm over rows: y = x / sqrt(mean(x²) + eps) · w, the mean accumulated in double so
-// the result matches a float32-weighted reference to rounding (HF computes it in float32).
+// RMSNorm over rows (strided rows allowed): y = x / sqrt(mean(x²) + eps) · w, the mean
+// accumulated in double so the result matches a float32-weighted reference to rounding (HF
+// computes it in float32).
 #include <cmath>
 
 #include "backends/cpu/ops/ops.h"
+#include "core/error.h"
 
 namespace r1::cpu {
 namespace {
@@ -14,17 +16,28 @@ void rms_norm_row(const float* x, const float* w, float* y, int64_t n, float eps
     for (int64_t i = 0; i < n; ++i) y[i] = (x[i] * scale) * w[i];
 }
 
-}  // namespace
-
-void rms_norm_ref(const RmsNormArgs& a) {
-    for (int64_t r = 0; r < a.n_rows; ++r)
-        rms_norm_row(a.x + r * a.n, a.w, a.y + r * a.n, a.n, a.eps);
+void check(const Tensor& x, const Tensor& w, const Tensor& y) {
+    R1_CHECK(x.type == GgmlType::F32 && w.type == GgmlType::F32 && y.type == GgmlType::F32);
+    R1_CHECK(w.ne[0] == x.ne[0] && same_shape(x, y));
 }
 
-void rms_norm(const RmsNormArgs& a, int n_threads) {
-#pragma omp parallel for schedule(static) num_threads(threads_for(a.n_rows * a.n, n_threads))
-    for (int64_t r = 0; r < a.n_rows; ++r)
-        rms_norm_row(a.x + r * a.n, a.w, a.y + r * a.n, a.n, a.eps);
+}  // namespace
+
+void rms_norm_ref(const Tensor& x, const Tensor& w, const Tensor& y, float eps) {
+    check(x, w, y);
+    for (int64_t r = 0; r < x.n_rows(); ++r)
+        rms_norm_row(reinterpret_cast<const float*>(row_at(x, r)), reinterpret_cast<const float*>(at(w)),
+                     reinterpret_cast<float*>(row_at(y, r)), x.ne[0], eps);
+}
+
+void rms_norm(const Tensor& x, const Tensor& w, const Tensor& y, float eps, int n_threads) {
+    check(x, w, y);
+    const int64_t n_rows = x.n_rows();
+    const auto* wd = reinterpret_cast<const float*>(at(w));
+#pragma omp parallel for schedule(static) num_threads(threads_for(n_rows * x.ne[0], n_threads))
+    for (int64_t r = 0; r < n_rows; ++r)
+        rms_norm_row(reinterpret_cast<const float*>(row_at(x, r)), wd, reinterpret_cast<float*>(row_at(y, r)),
+                     x.ne[0], eps);
 }
 
 }  // namespace r1::cpu
