@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "runtime/generate/perplexity.h"
 
 namespace r1::cli {
@@ -42,6 +43,9 @@ void run(PplArgs& a) {
     if (!in) fail("-f {}: cannot open", a.text_file);
     const std::string text{std::istreambuf_iterator<char>(in), {}};
 
+    // Opened before the model loads: a directory or unwritable path fails fast, a device is written through.
+    std::unique_ptr<OutputFile> save;
+    if (!a.save_logits.empty()) save = std::make_unique<OutputFile>(a.save_logits, "--save-logits");
     LoadedModel m = load_model_and_tokenizer(a.model);
     const auto tokens = m.tok().encode(text, false, false);
     const ContextOptions co = context_options(a.model, *m.model);
@@ -58,14 +62,10 @@ void run(PplArgs& a) {
 
     LogitsHeader hdr{.n_vocab = uint32_t(n_vocab), .n_ctx = uint32_t(a.model.n_ctx), .n_chunks = uint32_t(n_chunks),
                      .variant = uint32_t(variant_of(a))};
-    std::ofstream save;
     std::ifstream base;
-    const std::string tmp = a.save_logits + ".tmp";
-    if (!a.save_logits.empty() && n_chunks > 0) {
-        save.open(tmp, std::ios::binary | std::ios::trunc);
-        if (!save) fail("--save-logits {}: cannot open for writing", a.save_logits);
-        save.write(reinterpret_cast<const char*>(&hdr), sizeof hdr);
-        save.write(reinterpret_cast<const char*>(tokens.data()), std::streamsize(n_chunks * a.model.n_ctx * 4));
+    if (save) {
+        save->write(&hdr, sizeof hdr);
+        save->write(tokens.data(), size_t(n_chunks * a.model.n_ctx * 4));
     }
     if (!a.kl_base.empty()) {
         base.open(a.kl_base, std::ios::binary);
@@ -88,7 +88,7 @@ void run(PplArgs& a) {
     std::vector<float> base_rows;
     auto on_scored = [&](const ScoredRows& s) {
         const size_t n = s.targets.size() * size_t(n_vocab);
-        if (save.is_open()) save.write(reinterpret_cast<const char*>(s.logits), std::streamsize(n * sizeof(float)));
+        if (save) save->write(s.logits, n * sizeof(float));
         if (base.is_open()) {
             base_rows.resize(n);
             base.read(reinterpret_cast<char*>(base_rows.data()), std::streamsize(n * sizeof(float)));
@@ -114,14 +114,7 @@ void run(PplArgs& a) {
     };
     PerplexityResult r = perplexity(*m.model, tokens, po, on_scored);
     std::fprintf(stderr, "\n");
-    if (save.is_open()) {
-        save.close();
-        if (!save) {
-            std::filesystem::remove(tmp);
-            fail("--save-logits {}: write failed", a.save_logits);
-        }
-        std::filesystem::rename(tmp, a.save_logits);
-    }
+    if (save) save->commit();
     std::cout << fmt::format("tokens scored: {}\nmean NLL: {:.6f}\n", r.n_scored, r.mean_nll);
     if (kl_rows)
         std::cout << fmt::format("KL-divergence vs {}: mean {:.6g}, max {:.6g}; same top-1: {:.2f}%\n", a.kl_base,

@@ -11,6 +11,7 @@
 #include "cli/model_options.h"
 #include "runtime/chat/chat.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "runtime/generate/generate.h"
 
 namespace r1::cli {
@@ -45,19 +46,10 @@ std::vector<int32_t> parse_ids(const std::string& s, int32_t n_vocab) {
     return ids;
 }
 
-// Writes n_prompt x n_vocab float32 to `path` through a temporary file (no partial output).
-void write_logits(const std::string& path, const std::vector<float>& logits) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) fail("--dump-logits {}: cannot open for writing", path);
-        out.write(reinterpret_cast<const char*>(logits.data()), std::streamsize(logits.size() * sizeof(float)));
-        if (!out) {
-            std::filesystem::remove(tmp);
-            fail("--dump-logits {}: write failed", path);
-        }
-    }
-    std::filesystem::rename(tmp, path);
+// Writes n_prompt x n_vocab float32 to `out` (opened before the model ran: a bad path fails fast).
+void write_logits(OutputFile& out, const std::vector<float>& logits) {
+    out.write(logits.data(), logits.size() * sizeof(float));
+    out.commit();
 }
 
 void run(RunArgs& a) {
@@ -66,6 +58,9 @@ void run(RunArgs& a) {
     if (sources != 1) fail("give the prompt with exactly one of -p, -f or --ids");
     if (a.chat && !a.ids.empty()) fail("--chat: not with --ids (the template renders text)");
 
+    // A directory or unwritable path is refused before the model runs; a device is written through.
+    std::unique_ptr<OutputFile> dump;
+    if (!a.dump_logits.empty()) dump = std::make_unique<OutputFile>(a.dump_logits, "--dump-logits");
     LoadedModel m = load_model_and_tokenizer(a.model);
     Model& model = *m.model;
     const SamplingParams sp = resolve_sampling(a.sampling, m.is_r1);
@@ -100,10 +95,10 @@ void run(RunArgs& a) {
         std::cout << m.tok().decode(prompt, false);
         std::cout.flush();
     }
-    if (!a.dump_logits.empty()) {
+    if (dump) {
         std::vector<float> logits(prompt.size() * size_t(model.info().n_vocab));
         model.forward(*ctx, prompt, Logits::All, logits);
-        write_logits(a.dump_logits, logits);
+        write_logits(*dump, logits);
         if (a.n_predict == 0) return;
     }
     if (a.n_predict == 0) {

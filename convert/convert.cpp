@@ -17,7 +17,8 @@ void check_output_path(const ConvertOptions& o) {
     std::error_code ec;
     auto st = fs::status(o.output, ec);
     if (fs::is_directory(st)) fail("{}: output path is a directory", o.output.string());
-    if (fs::exists(st) && !o.force) fail("{}: already exists (--force overwrites it)", o.output.string());
+    // Only a regular file is overwritten (a device, FIFO or /dev/stdout is written through).
+    if (fs::is_regular_file(st) && !o.force) fail("{}: already exists (--force overwrites it)", o.output.string());
     fs::path parent = o.output.parent_path();
     if (parent.empty()) parent = ".";
     if (!fs::is_directory(parent, ec)) fail("{}: directory {} does not exist", o.output.string(), parent.string());

@@ -16,6 +16,7 @@
 
 #include "quant/types.h"
 #include "core/error.h"
+#include "core/files.h"
 
 namespace r1::gguf {
 
@@ -155,6 +156,7 @@ private:
 // Streaming writer. Declare metadata and tensors, then write each tensor's bytes in declared
 // order (in one call or in chunks). Writes <path>.tmp and renames on finish(); a writer
 // destroyed before finish() removes the temporary file, so no partial file is ever left.
+// A device, FIFO or /dev/stdout given as the path is written through (core/files.h).
 class Writer {
 public:
     explicit Writer(std::filesystem::path path, uint32_t alignment = kDefaultAlignment);
@@ -171,19 +173,19 @@ public:
     void finish();
 
     const std::vector<TensorInfo>& tensors() const { return tensors_; }
-    const std::filesystem::path& tmp_path() const { return tmp_; }
+    const std::filesystem::path& tmp_path() const;  // where bytes go until finish()
 
 private:
     void write_header();
     void raw(const void* p, size_t n);
     void pad_to(uint64_t align);
 
-    std::filesystem::path path_, tmp_;
+    std::filesystem::path path_;
     uint32_t alignment_;
     std::vector<std::pair<std::string, Value>> kv_;
     std::vector<TensorInfo> tensors_;
     std::unordered_map<std::string, size_t> tensor_index_;
-    std::FILE* f_ = nullptr;
+    std::unique_ptr<OutputFile> out_;  // opened with the header
     uint64_t pos_ = 0;         // bytes written to the file so far
     size_t current_ = 0;       // tensor being written
     uint64_t current_done_ = 0;

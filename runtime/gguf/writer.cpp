@@ -1,11 +1,7 @@
 // Streaming GGUF writer: header, metadata and tensor infos first, then each tensor's bytes in
 // declared order, each padded to the alignment. The output appears under its final name only
-// after finish() succeeded.
-#include <unistd.h>
-
+// after finish() succeeded (core/files.h OutputFile: a device or FIFO is written through).
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "core/checked.h"
 #include "runtime/gguf/gguf.h"
@@ -16,17 +12,11 @@ Writer::Writer(std::filesystem::path path, uint32_t alignment)
     : path_(std::move(path)), alignment_(alignment) {
     if (!is_pow2(alignment_) || alignment_ > kMaxAlignment)
         fail("{}: invalid alignment {}", path_.string(), alignment_);
-    tmp_ = path_;
-    tmp_ += ".tmp";
 }
 
-Writer::~Writer() {
-    if (f_) std::fclose(f_);
-    if (!finished_) {
-        std::error_code ec;
-        std::filesystem::remove(tmp_, ec);
-    }
-}
+Writer::~Writer() = default;  // an unfinished OutputFile removes its temporary file
+
+const std::filesystem::path& Writer::tmp_path() const { return out_ ? out_->temp_path() : path_; }
 
 void Writer::set(std::string key, Value value) {
     if (header_written_) fail("{}: metadata '{}' set after the header was written", path_.string(), key);
@@ -81,8 +71,7 @@ void Writer::add_tensor(std::string name, GgmlType type, std::span<const int64_t
 
 void Writer::raw(const void* p, size_t n) {
     if (n == 0) return;
-    if (std::fwrite(p, 1, n, f_) != n)
-        fail("{}: write failed: {}", tmp_.string(), std::strerror(errno));
+    out_->write(p, n);
     pos_ += n;
 }
 
@@ -121,9 +110,7 @@ void put_scalar(std::string& out, const Value& v) {
 
 void Writer::write_header() {
     if (alignment_ != kDefaultAlignment) set("general.alignment", alignment_);
-    f_ = std::fopen(tmp_.c_str(), "wb");
-    if (!f_) fail("{}: cannot create: {}", tmp_.string(), std::strerror(errno));
-    std::setvbuf(f_, nullptr, _IOFBF, 1 << 20);
+    out_ = std::make_unique<OutputFile>(path_);
     std::string h;
     h.append("GGUF");
     put<uint32_t>(h, 3);
@@ -188,14 +175,7 @@ void Writer::finish() {
     if (current_ != tensors_.size())
         fail("{}: tensor '{}' has {} of {} bytes written", path_.string(), tensors_[current_].name,
              current_done_, tensors_[current_].n_bytes);
-    if (std::fflush(f_) != 0 || fsync(fileno(f_)) != 0)
-        fail("{}: write failed: {}", tmp_.string(), std::strerror(errno));
-    int rc = std::fclose(f_);
-    f_ = nullptr;
-    if (rc != 0) fail("{}: close failed: {}", tmp_.string(), std::strerror(errno));
-    std::error_code ec;
-    std::filesystem::rename(tmp_, path_, ec);
-    if (ec) fail("{}: cannot rename from {}: {}", path_.string(), tmp_.string(), ec.message());
+    out_->commit();
     finished_ = true;
 }
 
