@@ -30,6 +30,11 @@ r1_require(UTF8PROC_FOUND "utf8proc" "libutf8proc-dev")
 pkg_check_modules(LIBEDIT QUIET IMPORTED_TARGET libedit)
 r1_require(LIBEDIT_FOUND "libedit" "libedit-dev")
 
+# r1 serve's HTTP transport (cli/cmd_serve.cpp). Debian builds it as a library; its pkg-config
+# file carries the feature defines the library was compiled with.
+pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
+r1_require(HTTPLIB_FOUND "cpp-httplib" "libcpp-httplib-dev")
+
 if(R1_BUILD_TESTS)
   find_package(GTest CONFIG QUIET)
   r1_require(GTest_FOUND "GoogleTest" "libgtest-dev")
