@@ -205,6 +205,7 @@ void run_serve(ServeArgs& a) {
         int sig = 0;
         sigwait(&stop_signals, &sig);
         svr.stop();
+        sched.stop();  // running answers end now (finish_reason "cancelled"), so listen() can join its threads
     });
     std::fprintf(stderr, "r1 serve: %s on http://%s:%d (%d slots of %d tokens; Ctrl-C stops)\n", ao.model_id.c_str(),
                  a.host.c_str(), port, a.parallel, sched.n_ctx());

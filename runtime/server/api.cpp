@@ -87,6 +87,7 @@ Prepared Api::prepare_chat(std::string_view body) const {
     check_model(r.model);
     std::string rendered;
     try {
+        std::lock_guard lk(tmpl_mu_);
         rendered = tmpl_.apply(r.messages, true);
     } catch (const Error& e) {
         bad_request(fmt::format("'messages': the chat template failed: {}", e.what()));

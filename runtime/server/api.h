@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -67,6 +68,7 @@ private:
 
     const tokenizer::Tokenizer& tok_;
     chat::ChatTemplate tmpl_;
+    mutable std::mutex tmpl_mu_;  // renders one at a time (cheap; the interpreter is not audited for sharing)
     int32_t n_ctx_;
     ApiOptions options_;
     int64_t started_;

@@ -101,13 +101,16 @@ Scheduler::Scheduler(Model& model, const tokenizer::Tokenizer& tok, const Schedu
     thread_ = std::thread([this] { loop(); });
 }
 
-Scheduler::~Scheduler() {
+Scheduler::~Scheduler() { stop(); }
+
+void Scheduler::stop() {
     {
         std::lock_guard lk(mu_);
         stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    std::lock_guard lk(join_mu_);
+    if (thread_.joinable()) thread_.join();
 }
 
 std::shared_ptr<Job> Scheduler::submit(SlotRequest request) {
@@ -115,6 +118,7 @@ std::shared_ptr<Job> Scheduler::submit(SlotRequest request) {
     auto job = std::make_shared<Job>();
     {
         std::lock_guard lk(mu_);
+        if (stop_) return nullptr;
         // Busy slots plus waiting requests: beyond the slots, at most max_queue may wait.
         if (stats_.slots_busy + int32_t(queue_.size()) >= options_.n_slots + options_.max_queue) return nullptr;
         queue_.emplace_back(std::move(request), job);

@@ -91,7 +91,9 @@ class Scheduler {
 public:
     // Allocates every slot's context (r1::Error when memory or n_ctx is wrong), starts the thread.
     Scheduler(Model& model, const tokenizer::Tokenizer& tok, const SchedulerOptions& options);
-    ~Scheduler();  // cancels everything, joins the thread
+    ~Scheduler();  // stop()
+    // Finishes every running and queued job as Cancelled and joins the thread; idempotent.
+    void stop();
     Scheduler(const Scheduler&) = delete;
     Scheduler& operator=(const Scheduler&) = delete;
 
@@ -123,6 +125,7 @@ private:
     std::deque<std::pair<SlotRequest, std::shared_ptr<Job>>> queue_;
     bool stop_ = false;
     SchedulerStats stats_;  // counters; under mu_
+    std::mutex join_mu_;
     std::thread thread_;
 };
 

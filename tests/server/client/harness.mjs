@@ -54,6 +54,7 @@ export function startServer(model, extra = []) {
   const exited = new Promise(resolve => proc.on("exit", (code, signal) => resolve({ code, signal })));
   return ready.then(url => ({
     url,
+    pid: proc.pid,
     base: url + "/v1",
     stderr: () => stderr,
     // SIGTERM, then the exit status; a server that does not stop in 10 s is killed (and fails).
