@@ -3,6 +3,7 @@
 // 127.0.0.1 unless --host says otherwise; SIGINT/SIGTERM stop it cleanly (every thread joined).
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdio>
@@ -41,6 +42,14 @@ struct ServeArgs {
     int n_predict = -1;
     size_t max_body = size_t(8) << 20;
     CLI::Option* seed = nullptr;  // given: requests without `seed` use it
+};
+
+// httplib 0.11 listens with a backlog of 5, so a burst of connections overflows the accept
+// queue and clients see resets; after binding, the socket's backlog is raised (Linux lets
+// listen() be called again on a listening socket).
+class HttpServer : public httplib::Server {
+public:
+    void raise_backlog() { ::listen(svr_sock_.load(), SOMAXCONN); }
 };
 
 void send_error(httplib::Response& res, int status, const std::string& type, const std::string& message) {
@@ -139,7 +148,7 @@ void run_serve(ServeArgs& a) {
                             {.n_slots = a.parallel, .context = context_options(a.model, *m.model), .max_queue = a.max_queue});
     Api api(tok, chat::ChatTemplate::from_source(t.source, t.bos_token, t.eos_token), sched.n_ctx(), ao);
 
-    httplib::Server svr;
+    HttpServer svr;
     // Every waiting or streaming request holds a thread: slots + queue, and a few for the rest.
     const size_t n_threads = size_t(a.parallel + a.max_queue + 8);
     svr.new_task_queue = [n_threads] { return new httplib::ThreadPool(n_threads); };
@@ -201,6 +210,7 @@ void run_serve(ServeArgs& a) {
     else if (!svr.bind_to_port(a.host, port)) port = -1;
     if (port <= 0) fail("--host {} --port {}: cannot listen there (address in use or not local?)", a.host, a.port);
 
+    svr.raise_backlog();
     std::thread stopper([&] {
         int sig = 0;
         sigwait(&stop_signals, &sig);

@@ -14,7 +14,7 @@ let srv, browser;
 before(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run scripts/setup (Debian package chromium)`);
   // A small think budget so the tiny model's answer follows its thinking within the test.
-  srv = await startServer(tinyModel(), ["--think-budget", "12", "-n", "60"]);
+  srv = await startServer(tinyModel(), ["--think-budget", "12", "-n", "120"]);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -58,8 +58,11 @@ test("chat page: thinking collapsed above the streamed answer, conversation kept
   const answer = await page.locator(".msg.assistant .answer").first().textContent();
   assert.ok(answer.length > 0, "an answer");
   assert.ok(!answer.includes("think>"), "no tags in the answer");
-  const lengths = new Set(await page.evaluate(() => window.__lengths));
-  assert.ok(lengths.size > 3, "the text arrived in several pieces: " + [...lengths].join(" "));
+  // Streamed: the thinking was on the page before the answer began (how finely the rest is cut
+  // depends on how fast the browser reads, so only the order is checked).
+  const states = [...new Set(await page.evaluate(() => window.__lengths))].map(s => s.split(":").map(Number));
+  assert.ok(states.some(([a, t]) => a === 0 && t > 0), "thinking shown before the answer: " + JSON.stringify(states));
+  assert.ok(states.some(([a]) => a > 0), "the answer shown");
 
   await think.locator("summary").click();
   fs.mkdirSync(OUT_DIR, { recursive: true });
