@@ -2,6 +2,9 @@
 // llama.cpp d32676d7) and the first dequantized values.
 #include <gtest/gtest.h>
 
+#include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "quant/codecs.h"
@@ -76,27 +79,36 @@ TEST(TestVectors, Q4_K) {
     EXPECT_NEAR(v[3], -2.3489456f, 5e-7);
 }
 
-// GGUF.md §2.13 gives only an FNV-1a-64 of the Q5_K bytes, 1791c52478ff5236. Three
-// implementations disagree with it and agree with each other on a3110024b57d1938: this codec,
-// a line-by-line C transcription of ggml's quantize_row_q5_K_ref (d32676d7; built with and
-// without FMA contraction), and the numpy port in tests/quant/make_weight_refs.py built on the
-// fixtures' make_qkx2 (which reproduces the Q4_K vector). Q4_K goes through the same make_qkx2
-// and scale packing and matches byte for byte. Reported as a suspected digest error; kept here
-// disabled so the stated value stays visible. Q5_K is otherwise covered by Q5_KAgreesWithNumpyPort,
-// KQuantLayout.Q5K* and FixtureWeights.
-TEST(TestVectors, DISABLED_Q5_K) {
-    std::vector<uint8_t> y;
-    quantize_hex(GgmlType::Q5_K, 256, &y);
-    ASSERT_EQ(y.size(), 176u);
-    EXPECT_EQ(test::fnv1a64(y), 0x1791c52478ff5236ull);
+// GGUF.md §2.13: the 176 bytes of llama.cpp's quantize_row_q5_K_ref for the row.
+constexpr const char* kQ5_KDocBytes =
+    "eb1d082ef5fefcf5eff7f6f5ad65dffe9ce639cc6398c6339ce739cc7398e631"
+    "8c6319ce7398e639cc6398c6318c6739a75e1ae664852cf7c34157fac4b02d35"
+    "c8929f09a3a56f8ce582733c69c2504960560af3c14d24d8c1ad29d3a68e8af6"
+    "a1744ca7d38f381a84b05e06d7628f2cad19d3978f8af6a16a4ca7d370380a84"
+    "a05e06d8628f2df4954f6cfbc2532cc93c87d360480a64b03ef6c8519e1dc495"
+    "3f7bfba26c2ca8ca703a0985a84e07f6";
+
+TEST(TestVectors, Q5_K) { EXPECT_EQ(quantize_hex(GgmlType::Q5_K, 256), kQ5_KDocBytes); }
+
+// The FNV-1a-64 of these tests, on the algorithm's published vectors.
+TEST(TestVectors, Fnv1a64IsTheStandardOne) {
+    auto h = [](std::string_view s) {
+        return test::fnv1a64(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+    };
+    EXPECT_EQ(h(""), 0xcbf29ce484222325ull);
+    EXPECT_EQ(h("a"), 0xaf63dc4c8601ec8cull);
+    EXPECT_EQ(h("foobar"), 0x85944171f73967e8ull);
 }
 
-// The value of the numpy port (tests/quant/make_weight_refs.py prints it), see above.
-TEST(TestVectors, Q5_KAgreesWithNumpyPort) {
-    std::vector<uint8_t> y;
-    quantize_hex(GgmlType::Q5_K, 256, &y);
-    ASSERT_EQ(y.size(), 176u);
-    EXPECT_EQ(test::fnv1a64(y), 0xa3110024b57d1938ull);
+// GGUF.md states the digest of those bytes as 1791c52478ff5236; they hash to a3110024b57d1938,
+// the value the numpy port in tests/quant/make_weight_refs.py prints for the row (its Q5_K made
+// the fixtures' Q5_K weight references). The bytes, not the stated digest, are the reference.
+TEST(TestVectors, Q5_KDocDigest) {
+    const std::string hex = kQ5_KDocBytes;
+    std::vector<uint8_t> bytes;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(uint8_t(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    ASSERT_EQ(bytes.size(), 176u);
+    EXPECT_EQ(test::fnv1a64(bytes), 0xa3110024b57d1938ull);
 }
 
 TEST(TestVectors, Q6_K) {
