@@ -97,6 +97,15 @@ std::optional<std::string> HParams::string_opt(std::string_view key) const {
     return f_.get<std::string>(k);
 }
 
+std::optional<bool> HParams::flag_opt(std::string_view key) const {
+    const std::string k = full(key);
+    const gguf::Value* v = f_.find(k);
+    if (!v) return std::nullopt;
+    if (v->type() != gguf::ValueType::BOOL)
+        fail("{}: key '{}': expected a bool, got {}", f_.source(), k, gguf::value_type_name(v->type()));
+    return std::get<bool>(v->v);
+}
+
 const gguf::TensorInfo& TensorLoader::find(const std::string& name) {
     const gguf::TensorInfo* t = f_.find_tensor(name);
     if (!t) fail("{}: missing tensor '{}'", f_.source(), name);
@@ -116,6 +125,32 @@ Tensor TensorLoader::load(const gguf::TensorInfo& t, WeightUse use) {
     if (w.reads_source) read_in_place_.insert(t.data);
     else copied_.push_back(&t);
     return w.tensor;
+}
+
+const gguf::TensorInfo& TensorLoader::raw(const std::string& name, std::initializer_list<int64_t> ne) {
+    const gguf::TensorInfo& t = find(name);
+    bool ok = t.n_dims == ne.size();
+    size_t d = 0;
+    for (int64_t n : ne) ok = ok && t.ne[d++] == n;
+    if (!ok) {
+        std::string want = "(";
+        for (size_t i = ne.size(); i-- > 0;) want += fmt::format("{}{}", ne.begin()[i], i ? ", " : "");
+        fail("{}: tensor '{}': expected shape {}), got {}", f_.source(), name, want, shape_str(t));
+    }
+    return t;
+}
+
+Tensor TensorLoader::derived(const std::string& name, GgmlType type, std::initializer_list<int64_t> ne,
+                             const void* data, WeightUse use) {
+    WeightSource src;
+    src.name = name;
+    src.type = type;
+    src.data = data;
+    src.persistent = false;
+    src.use = use;
+    int d = 0;
+    for (int64_t n : ne) src.ne[d++] = n;
+    return backend_->load_weight(src).tensor;
 }
 
 Tensor TensorLoader::matrix(const std::string& name, int64_t n_out, int64_t n_in) {

@@ -26,6 +26,7 @@ public:
     float real(std::string_view key, float min, float max) const;
     std::optional<float> real_opt(std::string_view key, float min, float max) const;
     std::optional<std::string> string_opt(std::string_view key) const;
+    std::optional<bool> flag_opt(std::string_view key) const;
     // Per-layer arrays are checked against this (set once block_count is known).
     void set_n_layer(int64_t n) { n_layer_ = n; }
 
@@ -59,6 +60,14 @@ public:
     // The same vector as host floats, for tables the host computes (RoPE frequency factors).
     std::vector<float> host_vector(const std::string& name, int64_t n);
     bool has(const std::string& name) const { return f_.find_tensor(name) != nullptr; }
+    // A tensor checked by name and shape (ne, ggml order) whose file bytes the family
+    // rearranges on the host before handing the result to derived() (a legacy layout split
+    // at load). Counts as used.
+    const gguf::TensorInfo& raw(const std::string& name, std::initializer_list<int64_t> ne);
+    // A weight the family computed on the host: `data` holds contiguous rows of `type`, shape
+    // ne; the backend copies it (the caller may free `data` afterwards).
+    Tensor derived(const std::string& name, GgmlType type, std::initializer_list<int64_t> ne, const void* data,
+                   WeightUse use);
     // Warns on stderr about tensors no family asked for (M05 "extras warned about").
     void warn_unused() const;
     // Drops the file's pages of tensors that every backend copied (repacked or uploaded).

@@ -20,4 +20,20 @@ void swiglu_ffn(Backend& be, const SwigluFfn& w, const Tensor& x, const Tensor& 
     be.matmul(w.down, gate, y);
 }
 
+void moe_ffn(Backend& be, const MoeFfn& w, const MoeRouting& r, const MoeArgs& a) {
+    const int64_t n_embd = a.x.ne[0], B = a.x.ne[1];
+    be.matmul(w.gate_inp, a.x, a.logits);
+    be.moe_route({.logits = a.logits, .bias = w.bias, .ids = a.ids, .weights = a.weights, .gating = r.gating,
+                  .n_group = r.n_group, .n_group_used = r.n_group_used, .norm = r.norm, .scale = r.scale});
+    const Tensor x1 = a.x.reshape({n_embd, 1, B});  // every expert of a token reads the same row
+    be.matmul_id(w.gate_exps, x1, a.ids, a.gate);
+    be.matmul_id(w.up_exps, x1, a.ids, a.up);
+    be.swiglu(a.gate, a.up, a.gate);
+    be.matmul_id(w.down_exps, a.gate, a.ids, a.out);
+    be.mul(a.out, a.weights.reshape({1, r.n_used, B}), a.out);
+    const Tensor y1 = a.y.reshape({n_embd, 1, B});
+    be.copy(a.out.slice(1, 0, 1), y1);
+    for (int32_t k = 1; k < r.n_used; ++k) be.add(y1, a.out.slice(1, k, 1), y1);
+}
+
 }  // namespace r1

@@ -1,6 +1,6 @@
 // Blocks shared by the model families, written against the Backend seam: attention over a
-// KV cache (store the batch's K/V rows, attend causally) and the SwiGLU feed-forward. Each is
-// a few enqueued ops; nothing here reads a tensor on the host.
+// KV cache (store the batch's K/V rows, attend causally), the SwiGLU feed-forward and the
+// routed-expert MoE. Each is a few enqueued ops; nothing here reads a tensor on the host.
 #pragma once
 
 #include <cstdint>
@@ -31,5 +31,32 @@ struct SwigluFfn {
 };
 void swiglu_ffn(Backend& be, const SwigluFfn& w, const Tensor& x, const Tensor& gate, const Tensor& up,
                 const Tensor& y);
+
+// Routed experts (GGUF.md §5.2): route each token of x {n_embd, B}, run its n_used SwiGLU
+// experts, y {n_embd, B} = Σ_k weight_k · expert_k(x). Shared experts are the caller's.
+struct MoeFfn {
+    Tensor gate_inp;   // W {n_embd, n_expert}
+    Tensor bias;       // {n_expert} selection-only bias (exp_probs_b), or empty
+    Tensor gate_exps;  // stack {n_embd, n_ff_exp, n_expert}
+    Tensor up_exps;    // stack {n_embd, n_ff_exp, n_expert}
+    Tensor down_exps;  // stack {n_ff_exp, n_embd, n_expert}
+};
+struct MoeRouting {
+    Gating gating = Gating::Softmax;
+    int32_t n_used = 1, n_group = 1, n_group_used = 1;
+    bool norm = false;
+    float scale = 1.0f;
+};
+struct MoeArgs {
+    Tensor x;        // {n_embd, B}
+    Tensor logits;   // scratch {n_expert, B}
+    Tensor ids;      // scratch I32 {n_used, B}
+    Tensor weights;  // scratch {n_used, B}
+    Tensor gate;     // scratch {n_ff_exp, n_used, B}
+    Tensor up;       // scratch {n_ff_exp, n_used, B}
+    Tensor out;      // scratch {n_embd, n_used, B}
+    Tensor y;        // {n_embd, B}, not x
+};
+void moe_ffn(Backend& be, const MoeFfn& w, const MoeRouting& r, const MoeArgs& a);
 
 }  // namespace r1

@@ -16,7 +16,8 @@ std::unique_ptr<Model> load_model(const std::filesystem::path& path, const Backe
     std::vector<std::unique_ptr<Backend>> backends;
     backends.push_back(create_backend(backend_options));
     if (arch == "llama" || arch == "qwen2") return load_dense(std::move(file), std::move(backends), arch);
-    fail("{}: unsupported architecture '{}' (supported: llama, qwen2)", file->source(), arch);
+    if (arch == "deepseek2") return load_deepseek2(std::move(file), std::move(backends));
+    fail("{}: unsupported architecture '{}' (supported: llama, qwen2, deepseek2)", file->source(), arch);
 }
 
 }  // namespace r1

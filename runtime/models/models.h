@@ -16,5 +16,6 @@ std::unique_ptr<Model> load_model(const std::filesystem::path& path, const Backe
 // Family loaders (one file each); `file` is already open and its architecture read.
 std::unique_ptr<Model> load_dense(std::unique_ptr<gguf::File> file, std::vector<std::unique_ptr<Backend>> backends,
                                   const std::string& arch);
+std::unique_ptr<Model> load_deepseek2(std::unique_ptr<gguf::File> file, std::vector<std::unique_ptr<Backend>> backends);
 
 }  // namespace r1

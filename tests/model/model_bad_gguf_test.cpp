@@ -1,5 +1,5 @@
 // RELIABILITY.md §4.2 M01-M06: GGUF files with one broken hparam key or tensor (made from the
-// converted tiny-r1-qwen2 file) are rejected by `r1 run` with exit 1 and one stderr line
+// converted tiny-r1-qwen2 file, or tiny-r1-moe for deepseek2's own keys) are rejected by `r1 run` with exit 1 and one stderr line
 // naming the key or tensor, never a crash.
 #include <gtest/gtest.h>
 
@@ -63,6 +63,7 @@ struct BadCase {
     std::string name;    // test label
     std::string needle;  // what the error line must name
     std::function<void(Kv&, Tensors&)> edit;
+    std::string base = "tiny-r1-qwen2";  // the fixture whose f32 conversion is edited
 };
 
 class BadGguf : public testing::TestWithParam<BadCase> {};
@@ -70,7 +71,7 @@ class BadGguf : public testing::TestWithParam<BadCase> {};
 TEST_P(BadGguf, RunRejectsWithOneLineNamingTheProblem) {
     const auto& c = GetParam();
     std::string why;
-    const auto base = converted("tiny-r1-qwen2", "f32", false, &why);
+    const auto base = converted(c.base, "f32", false, &why);
     ASSERT_FALSE(base.empty()) << why;
     const auto bad = base.parent_path() / ("bad-" + c.name + ".gguf");
     rewrite(base, bad, c.edit);
@@ -82,16 +83,18 @@ TEST_P(BadGguf, RunRejectsWithOneLineNamingTheProblem) {
     std::filesystem::remove(bad);
 }
 
-// The unmodified copy still runs, so the failures above come from the one edit.
+// The unmodified copies still run, so the failures above come from the one edit.
 TEST(BadGgufBase, UnmodifiedRewriteRuns) {
-    std::string why;
-    const auto base = converted("tiny-r1-qwen2", "f32", false, &why);
-    ASSERT_FALSE(base.empty()) << why;
-    const auto copy = base.parent_path() / "rewritten-ok.gguf";
-    rewrite(base, copy, [](Kv&, Tensors&) {});
-    const RunResult r = run_r1({"run", "-m", copy.string(), "-p", "hi", "-n", "1"});
-    EXPECT_EQ(r.status, 0) << r.err;
-    std::filesystem::remove(copy);
+    for (const std::string model : {"tiny-r1-qwen2", "tiny-r1-moe"}) {
+        std::string why;
+        const auto base = converted(model, "f32", false, &why);
+        ASSERT_FALSE(base.empty()) << why;
+        const auto copy = base.parent_path() / ("rewritten-ok-" + model + ".gguf");
+        rewrite(base, copy, [](Kv&, Tensors&) {});
+        const RunResult r = run_r1({"run", "-m", copy.string(), "-p", "hi", "-n", "1"});
+        EXPECT_EQ(r.status, 0) << model << ": " << r.err;
+        std::filesystem::remove(copy);
+    }
 }
 
 // M05's other half: an unknown extra tensor is warned about (named on stderr), not fatal.
@@ -159,6 +162,46 @@ INSTANTIATE_TEST_SUITE_P(
                 [](Kv&, Tensors& ts) { tensor(ts, "blk.0.attn_norm.weight").ne[0] = 0; }},
         BadCase{"M06_unsupported_norm_type", "blk.2.ffn_norm.weight",
                 [](Kv&, Tensors& ts) { tensor(ts, "blk.2.ffn_norm.weight").type = GgmlType::Q8_0; }}),
+    [](const auto& info) { return info.param.name; });
+
+// deepseek2 (issue 14): MoE and MLA hyper-parameters that cannot describe a model.
+std::string ds(const std::string& k) { return "deepseek2." + k; }
+
+INSTANTIATE_TEST_SUITE_P(
+    Deepseek2, BadGguf,
+    testing::Values(
+        BadCase{"experts_used_over_count", "expert_used_count",
+                [](Kv& kv, Tensors&) { set_key(kv, ds("expert_used_count"), uint32_t{17}); }, "tiny-r1-moe"},
+        BadCase{"groups_not_dividing_experts", "expert_group_count",
+                [](Kv& kv, Tensors&) { set_key(kv, ds("expert_group_count"), uint32_t{3}); }, "tiny-r1-moe"},
+        BadCase{"groups_used_over_groups", "expert_group_used_count",
+                [](Kv& kv, Tensors&) { set_key(kv, ds("expert_group_used_count"), uint32_t{5}); }, "tiny-r1-moe"},
+        BadCase{"kv_lora_rank_0", "kv_lora_rank",
+                [](Kv& kv, Tensors&) { set_key(kv, ds("attention.kv_lora_rank"), uint32_t{0}); }, "tiny-r1-moe"},
+        BadCase{"no_kv_lora_rank", "kv_lora_rank",
+                [](Kv& kv, Tensors&) { drop_key(kv, ds("attention.kv_lora_rank")); }, "tiny-r1-moe"},
+        BadCase{"rope_dims_over_key_length", "rope.dimension_count",
+                [](Kv& kv, Tensors&) { set_key(kv, ds("rope.dimension_count"), uint32_t{64}); }, "tiny-r1-moe"},
+        BadCase{"key_length_not_latent_row", "key_length",
+                [](Kv& kv, Tensors&) { set_key(kv, ds("attention.key_length"), uint32_t{48}); }, "tiny-r1-moe"},
+        BadCase{"no_gating_func_with_bias", "expert_gating_func",
+                [](Kv& kv, Tensors&) { drop_key(kv, ds("expert_gating_func")); }, "tiny-r1-moe"},
+        BadCase{"gating_func_unknown", "expert_gating_func",
+                [](Kv& kv, Tensors&) { set_key(kv, ds("expert_gating_func"), uint32_t{7}); }, "tiny-r1-moe"},
+        BadCase{"rope_scaling_unknown", "rope.scaling.type",
+                [](Kv& kv, Tensors&) { set_key(kv, ds("rope.scaling.type"), std::string("longrope")); }, "tiny-r1-moe"},
+        BadCase{"missing_up_exps", "blk.2.ffn_up_exps.weight",
+                [](Kv&, Tensors& ts) {
+                    std::erase_if(ts, [](const auto& t) { return t.name == "blk.2.ffn_up_exps.weight"; });
+                },
+                "tiny-r1-moe"},
+        BadCase{"down_exps_fewer_experts", "blk.1.ffn_down_exps.weight",
+                [](Kv&, Tensors& ts) { tensor(ts, "blk.1.ffn_down_exps.weight").ne[2] = 15; }, "tiny-r1-moe"},
+        BadCase{"missing_k_b", "blk.0.attn_k_b.weight",
+                [](Kv&, Tensors& ts) {
+                    std::erase_if(ts, [](const auto& t) { return t.name == "blk.0.attn_k_b.weight"; });
+                },
+                "tiny-r1-moe"}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "runtime/generate/perplexity.h"
 #include "runtime/models/models.h"
@@ -50,6 +51,8 @@ TEST_P(ModelGoldens, F32PassageLogitsMatchGoldens) {
     const auto ref = read_floats(goldens() / "passage.all.f32");
     const auto got = all_logits(*m, ids("passage"));
     ASSERT_EQ(got.size(), ref.size());
+    std::printf("%s f32 passage: max |logit - golden| = %.3g, bound %.3g\n", GetParam().c_str(), max_diff(got, ref),
+                1e-4 * max_abs(ref));
     EXPECT_LE(max_diff(got, ref), 1e-4 * max_abs(ref));
 }
 
@@ -153,6 +156,7 @@ TEST_P(ModelGoldens, F32PerplexityMatchesValidPpl) {
 
 TEST_P(ModelGoldens, F16AndBf16Files) {
     const auto ref = read_floats(goldens() / "passage.all.f32");
+    const auto quant_ref = read_json(goldens() / "quant_ref.json");
     for (const auto& [type, tol] : {std::pair{"f16", 0.001}, std::pair{"bf16", 0.002}}) {
         auto m = load(type);
         ASSERT_TRUE(m);
@@ -160,12 +164,16 @@ TEST_P(ModelGoldens, F16AndBf16Files) {
         const auto got = all_logits(*m, ids("passage"), GgmlType::F16);
         int64_t agree = 0, n = int64_t(ref.size()) / V;
         for (int64_t r = 0; r < n; ++r) agree += argmax_row(got.data() + r * V, V) == argmax_row(ref.data() + r * V, V);
-        EXPECT_GE(double(agree), 0.99 * double(n)) << type;
+        // 99%, or what the fixture's own model of that type reaches (tiny-r1-moe BF16: 103 of 105,
+        // near-ties in routing and logits).
+        const std::string upper = std::string(type) == "f16" ? "F16" : "BF16";
+        const double ref_agree = quant_ref["types"][upper]["passage"]["top1_agree"].get<double>();
+        EXPECT_GE(double(agree), std::min(0.99 * double(n), ref_agree)) << type;
         expect_ppl(*m, GetParam(), 3, tol);
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ModelGoldens, testing::Values("tiny-r1-qwen2", "tiny-r1-llama"),
+INSTANTIATE_TEST_SUITE_P(Fixtures, ModelGoldens, testing::Values("tiny-r1-qwen2", "tiny-r1-llama", "tiny-r1-moe"),
                          [](const auto& info) { return info.param.substr(8); });
 
 }  // namespace
