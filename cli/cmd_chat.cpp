@@ -20,6 +20,7 @@
 #include "cli/model_options.h"
 #include "runtime/chat/chat.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "runtime/generate/generate.h"
 
 namespace r1::cli {
@@ -53,7 +54,8 @@ std::string default_model() {
     fail("no -m given and the demo model {} does not exist (scripts/chat creates it)", kDemoModel);
 }
 
-// Reads one line: libedit on a terminal, plain getline otherwise. nullopt at end of input.
+// Reads one line: libedit on a terminal, else at most kMaxPromptFileBytes from standard input
+// (an endless line such as `r1 chat < /dev/zero` is refused, not buffered). nullopt at the end.
 std::optional<std::string> read_line(bool tty) {
     if (tty) {
         char* s = readline("> ");
@@ -64,8 +66,18 @@ std::optional<std::string> read_line(bool tty) {
         return line;
     }
     std::string line;
-    if (!std::getline(std::cin, line)) return std::nullopt;
-    return line;
+    std::streambuf* in = std::cin.rdbuf();
+    for (;;) {
+        const int c = in->sbumpc();
+        if (c == std::char_traits<char>::eof()) {
+            if (line.empty()) return std::nullopt;
+            return line;
+        }
+        if (c == '\n') return line;
+        if (line.size() >= kMaxPromptFileBytes)
+            fail("standard input: a line longer than the {} limit for one chat turn", size_text(kMaxPromptFileBytes));
+        line.push_back(char(c));
+    }
 }
 
 class ChatSession {

@@ -39,9 +39,7 @@ void run(PplArgs& a) {
     if (a.model.n_ctx == 0) a.model.n_ctx = 512;
     if (a.bos && a.second_half) fail("--bos and --score-second-half are two different conventions; pick one");
     if (!a.save_logits.empty() && !a.kl_base.empty()) fail("--save-logits and --kl-base: give one of them");
-    std::ifstream in(a.text_file, std::ios::binary);
-    if (!in) fail("-f {}: cannot open", a.text_file);
-    const std::string text{std::istreambuf_iterator<char>(in), {}};
+    const std::string text = read_input_file(a.text_file, kMaxPromptFileBytes, "-f");
 
     // Opened before the model loads: a directory or unwritable path fails fast, a device is written through.
     std::unique_ptr<OutputFile> save;
@@ -128,7 +126,7 @@ void add_perplexity(CLI::App& app) {
     auto a = std::make_shared<PplArgs>();
     CLI::App* sub = app.add_subcommand("perplexity", "Perplexity of a model over a text file");
     sub->add_option("-m,--model", a->model.model, "GGUF model file")->required();
-    sub->add_option("-f,--file", a->text_file, "Text file (tokenized whole, no special tokens)")->required();
+    sub->add_option("-f,--file", a->text_file, "Text file (tokenized whole, no special tokens; at most 64 MiB)")->required();
     sub->add_option("--chunks", a->n_chunks, "Score only the first N chunks");
     sub->add_flag("--bos", a->bos, "Prefix BOS to each chunk and score all of its tokens");
     sub->add_flag("--score-second-half", a->second_half, "llama-perplexity: BOS as first token, score the second half");

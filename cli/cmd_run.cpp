@@ -2,7 +2,6 @@
 // timings go to stderr; --dump-logits writes every prompt position's logits (float32 LE).
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -58,6 +57,9 @@ void run(RunArgs& a) {
     if (sources != 1) fail("give the prompt with exactly one of -p, -f or --ids");
     if (a.chat && !a.ids.empty()) fail("--chat: not with --ids (the template renders text)");
 
+    // The prompt file is read (bounded) before the model loads: a bad -f fails fast.
+    std::string text = a.prompt;
+    if (!a.prompt_file.empty()) text = read_input_file(a.prompt_file, kMaxPromptFileBytes, "-f");
     // A directory or unwritable path is refused before the model runs; a device is written through.
     std::unique_ptr<OutputFile> dump;
     if (!a.dump_logits.empty()) dump = std::make_unique<OutputFile>(a.dump_logits, "--dump-logits");
@@ -66,12 +68,6 @@ void run(RunArgs& a) {
     const SamplingParams sp = resolve_sampling(a.sampling, m.is_r1);
 
     std::vector<int32_t> prompt;
-    std::string text = a.prompt;
-    if (!a.prompt_file.empty()) {
-        std::ifstream in(a.prompt_file, std::ios::binary);
-        if (!in) fail("-f {}: cannot open", a.prompt_file);
-        text.assign(std::istreambuf_iterator<char>(in), {});
-    }
     if (!a.ids.empty()) {
         prompt = parse_ids(a.ids, model.info().n_vocab);
     } else {
@@ -127,7 +123,7 @@ void add_run(CLI::App& app) {
     CLI::App* sub = app.add_subcommand("run", "One generation from a prompt, streamed to stdout");
     sub->add_option("-m,--model", a->model.model, "GGUF model file")->required();
     sub->add_option("-p,--prompt", a->prompt, "Prompt text");
-    sub->add_option("-f,--file", a->prompt_file, "Read the prompt from a file");
+    sub->add_option("-f,--file", a->prompt_file, "Read the prompt from a file (at most 64 MiB)");
     sub->add_option("--ids", a->ids, "Prompt as token ids, e.g. \"1 2 3\"");
     sub->add_option("-n,--n-predict", a->n_predict, "Tokens to generate (-1: until end of generation)")
         ->capture_default_str();

@@ -2,14 +2,12 @@
 // renders the model's chat template (GGUF or Hugging Face folder) for a message list and prints
 // the exact text, no trailing newline. `--show` prints the template source and where it came from.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "cli/commands.h"
+#include "core/files.h"
 #include "runtime/chat/chat.h"
 
 namespace r1::cli {
@@ -23,15 +21,6 @@ struct TemplateOptions {
     bool add_generation_prompt = false;
     bool show = false;
 };
-
-std::string read_input(const std::string& path) {
-    if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
-    std::ifstream f(path, std::ios::binary);
-    if (!f) fail("{}: cannot open", path);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 nlohmann::ordered_json parse_json(const std::string& text, const std::string& what) {
     try {
@@ -51,14 +40,17 @@ void run_template(const TemplateOptions& o) {
         return;
     }
     if (o.messages.empty()) fail("r1 template: --messages FILE.json is required (or --show)");
-    auto messages = parse_json(read_input(o.messages), o.messages);
+    if (o.messages == "-" && o.tools == "-") fail("--messages - and --tools -: only one of them can read standard input");
+    auto messages = parse_json(read_input_file(o.messages, kMaxMessagesBytes, "--messages", true), o.messages);
     if (!messages.is_array()) fail("{}: expected a JSON list of messages", o.messages);
     for (const auto& m : messages)
         if (!m.is_object()) fail("{}: every message must be a JSON object", o.messages);
+    if (o.kwargs.size() > kMaxMessagesBytes)
+        fail("--kwargs: {} bytes, larger than the {} limit for this input", o.kwargs.size(), size_text(kMaxMessagesBytes));
     auto kwargs = o.kwargs.empty() ? nlohmann::ordered_json::object() : parse_json(o.kwargs, "--kwargs");
     if (!kwargs.is_object()) fail("--kwargs: expected a JSON object");
     nlohmann::ordered_json tools = nullptr;
-    if (!o.tools.empty()) tools = parse_json(read_input(o.tools), o.tools);
+    if (!o.tools.empty()) tools = parse_json(read_input_file(o.tools, kMaxMessagesBytes, "--tools", true), o.tools);
     auto tpl = chat::ChatTemplate::from_source(mt.source, mt.bos_token, mt.eos_token);
     std::string text = tpl.apply(messages, o.add_generation_prompt, kwargs, tools);
     std::cout << text << std::flush;
@@ -70,10 +62,10 @@ void add_template(CLI::App& app) {
     auto o = std::make_shared<TemplateOptions>();
     CLI::App* sub = app.add_subcommand("template", "Render a model's chat template for a list of messages");
     sub->add_option("-m,--model", o->model, "GGUF file or Hugging Face folder")->required();
-    sub->add_option("--messages", o->messages, "JSON list of {role, content, ...} (- for stdin)");
+    sub->add_option("--messages", o->messages, "File holding a JSON list of {role, content, ...} (- for stdin; at most 16 MiB)");
     sub->add_flag("--add-generation-prompt", o->add_generation_prompt, "Append the assistant turn opening");
-    sub->add_option("--kwargs", o->kwargs, "JSON object of extra template variables, e.g. '{\"enable_thinking\": false}'");
-    sub->add_option("--tools", o->tools, "JSON list of tool definitions");
+    sub->add_option("--kwargs", o->kwargs, "JSON object (text, not a file) of extra template variables, e.g. '{\"enable_thinking\": false}'");
+    sub->add_option("--tools", o->tools, "File holding a JSON list of tool definitions (- for stdin; at most 16 MiB)");
     sub->add_flag("--show", o->show, "Print the template source instead of rendering");
     sub->callback([o] { run_template(*o); });
 }

@@ -2,13 +2,13 @@
 // and `--detokenize "1 2 3"` (CLI.md): token ids of a text, or the text of ids, with the
 // tokenizer of a GGUF file or of a Hugging Face folder.
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 #include <string>
 
 #include "cli/commands.h"
+#include "core/files.h"
 #include "runtime/gguf/gguf.h"
 #include "runtime/tokenizer/tokenizer.h"
 
@@ -30,15 +30,6 @@ std::unique_ptr<tokenizer::Tokenizer> load_tokenizer(const std::string& path) {
         return tokenizer::Tokenizer::create(tokenizer::vocab_from_hf_dir(path));
     auto f = gguf::File::open(path);
     return tokenizer::Tokenizer::create(tokenizer::vocab_from_gguf(*f));
-}
-
-std::string read_text_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("{}: cannot open", path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) fail("{}: read error", path);
-    return ss.str();
 }
 
 std::vector<int32_t> parse_ids(const std::string& s, int32_t n_vocab) {
@@ -74,7 +65,7 @@ void run_tokenize(const TokenizeOptions& o) {
         std::cout.flush();
         return;
     }
-    std::string text = o.file.empty() ? o.prompt : read_text_file(o.file);
+    std::string text = o.file.empty() ? o.prompt : read_input_file(o.file, kMaxPromptFileBytes, "-f");
     std::vector<int32_t> ids = tok->encode(text, /*add_special=*/!o.no_bos, /*parse_special=*/!o.no_special);
     std::string out;
     if (o.pieces) {
@@ -94,7 +85,7 @@ void add_tokenize(CLI::App& app) {
     CLI::App* sub = app.add_subcommand("tokenize", "Print the token ids of a text (or the text of ids)");
     sub->add_option("-m,--model", o->model, "GGUF file or Hugging Face tokenizer folder")->required();
     auto* p = sub->add_option("-p,--prompt", o->prompt, "Text to tokenize");
-    auto* f = sub->add_option("-f,--file", o->file, "File whose bytes are the text");
+    auto* f = sub->add_option("-f,--file", o->file, "File whose bytes are the text (at most 64 MiB)");
     p->excludes(f);
     sub->add_flag("--no-bos", o->no_bos, "Do not add BOS even if the tokenizer asks for it");
     sub->add_flag("--no-special", o->no_special, "Treat special-token text in the prompt as plain text");

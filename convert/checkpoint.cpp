@@ -5,13 +5,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <fmt/ranges.h>
 
 #include "core/checked.h"
+#include "core/files.h"
 
 namespace r1::convert {
 
@@ -19,20 +18,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr uintmax_t kMaxJsonBytes = 64u << 20;  // config / index / tokenizer_config
-
+// config / index / generation_config: read bounded (core/files.h), a FIFO or device included.
 nlohmann::json read_json(const fs::path& p) {
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) fail("{}: not a regular file", p.string());
-    auto size = fs::file_size(p, ec);
-    if (ec) fail("{}: cannot stat: {}", p.string(), ec.message());
-    if (size > kMaxJsonBytes) fail("{}: {} bytes is larger than the {}-byte limit", p.string(), size, kMaxJsonBytes);
-    std::ifstream in(p, std::ios::binary);
-    if (!in) fail("{}: cannot open", p.string());
-    std::stringstream ss;
-    ss << in.rdbuf();
+    const std::string text = read_input_file(p.string(), kMaxConfigFileBytes);
     try {
-        return nlohmann::json::parse(ss.str());
+        return nlohmann::json::parse(text);
     } catch (const nlohmann::json::exception& e) {
         fail("{}: invalid JSON: {}", p.string(), e.what());
     }

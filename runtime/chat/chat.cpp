@@ -2,11 +2,9 @@
 // template in a Hugging Face folder or a GGUF file, and the reasoning-start signal.
 #include "runtime/chat/chat.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <fmt/format.h>
 
+#include "core/files.h"
 #include "runtime/chat/ast.h"
 #include "runtime/chat/interp.h"
 #include "runtime/gguf/gguf.h"
@@ -140,14 +138,6 @@ bool prompt_ends_in_reasoning(std::string_view rendered) {
 
 namespace {
 
-std::string read_text(const std::filesystem::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    if (!f) fail("{}: cannot open", p.string());
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
 // bos_token / eos_token in tokenizer_config.json: a string, an AddedToken object or null.
 std::string token_text(const nlohmann::json& cfg, const char* key, const std::filesystem::path& where) {
     auto it = cfg.find(key);
@@ -163,7 +153,7 @@ ModelTemplate load_hf_folder(const std::filesystem::path& dir) {
     nlohmann::json cfg = nlohmann::json::object();
     if (std::filesystem::exists(cfg_path)) {
         try {
-            cfg = nlohmann::json::parse(read_text(cfg_path));
+            cfg = nlohmann::json::parse(read_input_file(cfg_path.string(), kMaxConfigFileBytes));
         } catch (const nlohmann::json::exception& e) {
             fail("{}: invalid JSON: {}", cfg_path.string(), e.what());
         }
@@ -172,7 +162,7 @@ ModelTemplate load_hf_folder(const std::filesystem::path& dir) {
         t.eos_token = token_text(cfg, "eos_token", cfg_path);
     }
     if (std::filesystem::exists(dir / "chat_template.jinja")) {  // newer transformers save it apart
-        t.source = read_text(dir / "chat_template.jinja");
+        t.source = read_input_file((dir / "chat_template.jinja").string(), kMaxTemplateFileBytes);
         t.origin = "chat_template.jinja";
         return t;
     }

@@ -1,13 +1,12 @@
 // Hugging Face tokenizer folder -> Vocab: tokenizer.json (byte-level BPE) or tokenizer.model
 // (SentencePiece BPE, read by spm_model.cpp), with tokenizer_config.json for special tokens,
 // add_bos_token and the chat template. Token types follow llama.cpp's converter (GGUF.md §1.10).
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "core/files.h"
 #include "runtime/tokenizer/pretokenize.h"
 #include "runtime/tokenizer/spm_model.h"
 #include "runtime/tokenizer/unicode.h"
@@ -23,13 +22,7 @@ namespace fs = std::filesystem;
 constexpr int64_t kMaxVocab = 16 << 20;  // ids above this are rejected, not allocated
 constexpr std::string_view kDeepseekBos = "<\xEF\xBD\x9C" "begin\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>";
 
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) fail("{}: cannot open", p.string());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+std::string read_file(const fs::path& p) { return read_input_file(p.string(), kMaxConfigFileBytes); }
 
 [[noreturn]] void json_error(const fs::path& p, const std::string& what) {
     throw TokenizerError(ErrorCode::TokenizerJson, fmt::format("{}: {}", p.string(), what));
