@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/files.h"
+#include "core/json.h"
 #include "runtime/chat/chat.h"
 
 namespace r1::cli {
@@ -22,14 +23,6 @@ struct TemplateOptions {
     bool show = false;
 };
 
-nlohmann::ordered_json parse_json(const std::string& text, const std::string& what) {
-    try {
-        return nlohmann::ordered_json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        fail("{}: invalid JSON: {}", what, e.what());
-    }
-}
-
 void run_template(const TemplateOptions& o) {
     chat::ModelTemplate mt = chat::load_model_template(o.model);
     if (o.show) {
@@ -41,16 +34,16 @@ void run_template(const TemplateOptions& o) {
     }
     if (o.messages.empty()) fail("r1 template: --messages FILE.json is required (or --show)");
     if (o.messages == "-" && o.tools == "-") fail("--messages - and --tools -: only one of them can read standard input");
-    auto messages = parse_json(read_input_file(o.messages, kMaxMessagesBytes, "--messages", true), o.messages);
-    if (!messages.is_array()) fail("{}: expected a JSON list of messages", o.messages);
+    auto messages = parse_ordered_json(read_input_file(o.messages, kMaxMessagesBytes, "--messages", true), "--messages " + o.messages);
+    if (!messages.is_array()) fail("--messages {}: expected a JSON list of messages", o.messages);
     for (const auto& m : messages)
-        if (!m.is_object()) fail("{}: every message must be a JSON object", o.messages);
+        if (!m.is_object()) fail("--messages {}: every message must be a JSON object", o.messages);
     if (o.kwargs.size() > kMaxMessagesBytes)
         fail("--kwargs: {} bytes, larger than the {} limit for this input", o.kwargs.size(), size_text(kMaxMessagesBytes));
-    auto kwargs = o.kwargs.empty() ? nlohmann::ordered_json::object() : parse_json(o.kwargs, "--kwargs");
+    auto kwargs = o.kwargs.empty() ? nlohmann::ordered_json::object() : parse_ordered_json(o.kwargs, "--kwargs");
     if (!kwargs.is_object()) fail("--kwargs: expected a JSON object");
     nlohmann::ordered_json tools = nullptr;
-    if (!o.tools.empty()) tools = parse_json(read_input_file(o.tools, kMaxMessagesBytes, "--tools", true), o.tools);
+    if (!o.tools.empty()) tools = parse_ordered_json(read_input_file(o.tools, kMaxMessagesBytes, "--tools", true), "--tools " + o.tools);
     auto tpl = chat::ChatTemplate::from_source(mt.source, mt.bos_token, mt.eos_token);
     std::string text = tpl.apply(messages, o.add_generation_prompt, kwargs, tools);
     std::cout << text << std::flush;

@@ -11,6 +11,7 @@
 
 #include "core/checked.h"
 #include "core/files.h"
+#include "core/json.h"
 
 namespace r1::convert {
 
@@ -18,15 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// config / index / generation_config: read bounded (core/files.h), a FIFO or device included.
-nlohmann::json read_json(const fs::path& p) {
-    const std::string text = read_input_file(p.string(), kMaxConfigFileBytes);
-    try {
-        return nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-        fail("{}: invalid JSON: {}", p.string(), e.what());
-    }
-}
+// config / index / generation_config: read bounded, nesting limited (core/json.h).
+nlohmann::json read_json(const fs::path& p) { return read_json_file(p.string(), kMaxConfigFileBytes); }
 
 // A shard name from weight_map must stay inside the model folder (C04): a plain relative
 // path without "..", and no symlink leading out of the folder.

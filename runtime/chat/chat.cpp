@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/files.h"
+#include "core/json.h"
 #include "runtime/chat/ast.h"
 #include "runtime/chat/interp.h"
 #include "runtime/gguf/gguf.h"
@@ -152,11 +153,7 @@ ModelTemplate load_hf_folder(const std::filesystem::path& dir) {
     auto cfg_path = dir / "tokenizer_config.json";
     nlohmann::json cfg = nlohmann::json::object();
     if (std::filesystem::exists(cfg_path)) {
-        try {
-            cfg = nlohmann::json::parse(read_input_file(cfg_path.string(), kMaxConfigFileBytes));
-        } catch (const nlohmann::json::exception& e) {
-            fail("{}: invalid JSON: {}", cfg_path.string(), e.what());
-        }
+        cfg = read_json_file(cfg_path.string(), kMaxConfigFileBytes);
         if (!cfg.is_object()) fail("{}: expected a JSON object", cfg_path.string());
         t.bos_token = token_text(cfg, "bos_token", cfg_path);
         t.eos_token = token_text(cfg, "eos_token", cfg_path);

@@ -2,6 +2,7 @@
 // plus duplicate keys and a tensor-count cap) and on-demand reads of tensor bytes.
 #include "runtime/safetensors/safetensors.h"
 
+#include "core/json.h"
 #include "core/utf8.h"
 
 #include <fcntl.h>
@@ -228,6 +229,9 @@ void File::parse_header(std::span<const uint8_t> prefix, uint64_t file_size) {
     if (!valid_utf8(header)) err(ErrorCode::InvalidHeader, "header is not valid UTF-8");
     if (header.empty() || header[0] != '{') err(ErrorCode::InvalidHeaderStart, "header does not start with '{'");
     while (!header.empty() && header.back() == ' ') header.remove_suffix(1);  // writer padding
+    if (const int32_t d = json_depth(header); d > kMaxJsonDepth)  // a real header nests 3 deep
+        err(ErrorCode::InvalidHeaderDeserialization,
+            fmt::format("header nests {} levels deep, more than the limit of {}", d, kMaxJsonDepth));
 
     using json = nlohmann::json;
     // A first SAX pass rejects duplicate keys at any depth (nlohmann's DOM keeps the last one

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
+
 namespace r1::server {
 namespace {
 
@@ -147,34 +149,15 @@ std::string message_content(const json& m, size_t i) {
 
 void bad_request(const std::string& message) { throw HttpError(400, "invalid_request_error", message); }
 
-int32_t json_depth(std::string_view text) {
-    int32_t depth = 0, deepest = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return deepest;
-}
-
 nlohmann::json parse_body(std::string_view body, const RequestLimits& limits) {
     if (body.size() > limits.max_body_bytes)
         throw HttpError(413, "invalid_request_error",
                         fmt::format("the body has {} bytes, more than the limit of {}", body.size(), limits.max_body_bytes));
-    if (const int32_t d = json_depth(body); d > limits.max_json_depth)
-        bad_request(fmt::format("the JSON nests {} levels deep, more than the limit of {}", d, limits.max_json_depth));
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded()) bad_request("the body is not valid JSON");
-    return j;
+    try {
+        return parse_json(body, "the body", limits.max_json_depth);  // depth pre-scan, then parse
+    } catch (const Error& e) {
+        bad_request(e.what());
+    }
 }
 
 int32_t think_budget_for_effort(std::string_view effort) {

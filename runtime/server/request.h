@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json.h"  // json_depth, parse_json
+
 namespace r1::server {
 
 // A request the server refuses: HTTP status, OpenAI error type, one-line message.
@@ -34,11 +36,9 @@ struct RequestLimits {
     size_t max_stop_bytes = 256;              // bytes per stop string
 };
 
-// Throws HttpError 400 when `body` nests deeper than `max_depth` or is not JSON; checks the
-// depth with a scan before parsing, so a hostile body never builds a deep tree.
+// Throws HttpError 400 when `body` nests deeper than `max_depth` or is not JSON: parse_json of
+// core/json.h scans the depth before parsing, so a hostile body never builds a deep tree.
 nlohmann::json parse_body(std::string_view body, const RequestLimits& limits);
-// Deepest [ / { nesting of a JSON text (brackets inside strings ignored).
-int32_t json_depth(std::string_view text);
 
 // Fields shared by /v1/chat/completions and /v1/completions. Unset optionals take the
 // server's defaults.

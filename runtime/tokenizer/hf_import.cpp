@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/files.h"
+#include "core/json.h"
 #include "runtime/tokenizer/pretokenize.h"
 #include "runtime/tokenizer/spm_model.h"
 #include "runtime/tokenizer/unicode.h"
@@ -29,10 +30,11 @@ std::string read_file(const fs::path& p) { return read_input_file(p.string(), kM
 }
 
 json parse_json(const fs::path& p) {
+    const std::string text = read_file(p);
     try {
-        return json::parse(read_file(p));
-    } catch (const json::exception& e) {
-        json_error(p, fmt::format("invalid JSON: {}", e.what()));
+        return r1::parse_json(text, p.string());
+    } catch (const Error& e) {
+        throw TokenizerError(ErrorCode::TokenizerJson, e.what());
     }
 }
 

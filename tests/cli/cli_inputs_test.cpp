@@ -1,5 +1,6 @@
 // Hostile inputs to every command, as a user gives them (issue 12): endless text and JSON
-// inputs end at their documented cap with one line naming the file, in bounded memory. The
+// inputs end at their documented cap with one line naming the file, in bounded memory; JSON
+// nested far deeper than any real input is refused in one line, never a stack overflow. The
 // endless sources are the system's /dev/zero and /dev/urandom (only read) and private FIFOs
 // fed by a writer thread; a folder of symlinks stands in for a Hugging Face checkpoint.
 #include <fcntl.h>
@@ -148,6 +149,38 @@ TEST_F(Inputs, HuggingFaceFolderFiles) {
                    "config.json: larger than the 64 MiB limit");
     EXPECT_FALSE(fs::exists(dir_ / "out.gguf"));
     EXPECT_FALSE(fs::exists(dir_ / "out.gguf.tmp"));
+}
+
+std::string nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+TEST_F(Inputs, DeeplyNestedTemplateInputs) {
+    const auto m = model();
+    const fs::path deep = dir_ / "deep.json", ok = dir_ / "messages.json", tools = dir_ / "tools.json";
+    std::ofstream(deep) << R"([{"role": "user", "content": )" << nested(20000) << "}]";
+    std::ofstream(ok) << R"([{"role": "user", "content": "hi"}])";
+    std::ofstream(tools) << nested(100000);
+    expect_refused(run({"template", "-m", m, "--messages", deep.string()}),
+                   "--messages " + deep.string() + ": the JSON nests 20002 levels deep, more than the limit of 128");
+    expect_refused(run({"template", "-m", m, "--messages", ok.string(), "--kwargs", "{\"a\":" + nested(50000) + "}"}),
+                   "--kwargs: the JSON nests 50001 levels deep, more than the limit of 128");
+    expect_refused(run({"template", "-m", m, "--messages", ok.string(), "--tools", tools.string()}),
+                   "--tools " + tools.string() + ": the JSON nests 100000 levels deep");
+    // At the limit the value still reaches the template.
+    const RunResult r = run({"template", "-m", m, "--messages", ok.string(), "--kwargs", "{\"a\":" + nested(127) + "}"});
+    EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST_F(Inputs, DeeplyNestedFolderFiles) {
+    const fs::path deep = dir_ / "deep.json";
+    std::ofstream(deep) << "{\"x\": " + nested(100000) + "}";
+    const auto cfg = folder_with("config.json", deep);
+    expect_refused(run({"convert", cfg.string(), "-o", (dir_ / "out.gguf").string(), "-q"}),
+                   "config.json: the JSON nests 100001 levels deep");
+    const auto tj = folder_with("tokenizer.json", deep);
+    expect_refused(run({"tokenize", "-m", tj.string(), "-p", "x"}), "tokenizer.json: the JSON nests 100001 levels deep");
+    const auto tc = folder_with("tokenizer_config.json", deep);
+    expect_refused(run({"template", "-m", tc.string(), "--show"}),
+                   "tokenizer_config.json: the JSON nests 100001 levels deep");
 }
 
 }  // namespace

@@ -46,6 +46,9 @@ std::vector<Case> cases() {
     c.push_back({"ST04a", "header not UTF-8", file_bytes("{\"\xff\xfe\":1}", {}), ErrorCode::InvalidHeader});
     c.push_back({"ST04b", "first byte not {", file_bytes(" {}", {}), ErrorCode::InvalidHeaderStart});
     c.push_back({"ST05a", "invalid JSON", file_bytes("{\"a\":", {}), ErrorCode::InvalidHeaderDeserialization});
+    c.push_back({"ST05i", "metadata nested 100000 deep",
+                 file_bytes("{\"__metadata__\":" + std::string(100000, '[') + std::string(100000, ']') + "}", {}),
+                 ErrorCode::InvalidHeaderDeserialization});
     c.push_back({"ST05b", "top-level array", file_bytes("[1,2]", {}), ErrorCode::InvalidHeaderStart});
     c.push_back({"ST05c", "missing dtype", file_bytes(R"({"a":{"shape":[2],"data_offsets":[0,8]}})", zeros(8)),
                  ErrorCode::InvalidHeaderDeserialization});
