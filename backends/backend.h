@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "quant/types.h"
 
@@ -159,6 +160,10 @@ public:
     virtual ~Backend() = default;
 
     virtual std::string_view name() const = 0;
+    // The device the backend computes on, for messages ("NVIDIA GeForce RTX 4090"; the CPU: "CPU").
+    virtual std::string device_name() const { return "CPU"; }
+    // Bytes the backend holds in device memory (weights, caches, activations); 0 on the host.
+    virtual uint64_t device_bytes() const { return 0; }
     // Whether `op` runs here on tensors of `type` (the weight type for Matmul/MatmulId/GetRows,
     // the cache type for Attention). Models check every op they use at load, never later.
     virtual bool supports(Op op, GgmlType type = GgmlType::F32) const = 0;
@@ -215,10 +220,16 @@ void copy_across(Backend& from, const Tensor& src, Backend& to, const Tensor& ds
 struct BackendOptions {
     std::string name = "cpu";  // cpu | vulkan | cuda
     int n_threads = 0;         // <= 0: all hardware threads
+    int device = 0;            // GPU backends: the device index (list_devices order)
 };
 
-// Creates the named backend; throws r1::Error naming it when it is unknown or not built in.
+// Creates the named backend (backends/registry.cpp); throws r1::Error naming it when it is
+// unknown or not built in, or (GPU) when there is no driver or no such device.
 std::unique_ptr<Backend> create_backend(const BackendOptions& options);
+// One line per device of a GPU backend, in --device order ("0: NVIDIA GeForce RTX 4090
+// (discrete, 24564 MiB, Vulkan 1.3.277, subgroup 32)"); empty when the driver reports none.
+// Throws r1::Error when the backend is not built in or its driver cannot be opened.
+std::vector<std::string> list_devices(std::string_view backend);
 
 // Threads to use for a request of n (<= 0: hardware concurrency), clamped to [1, 1024] (R04).
 int resolve_threads(int n);

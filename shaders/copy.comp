@@ -1,29 +1,45 @@
-// Strided row copy with conversion: dst[d_off + r·d_stride + i] = src[s_off + r·s_stride + i]
-// for r < n_rows, i < n; float32 source, destination float32 or (-D DST_F16) f16 rounded to
-// nearest even (packHalf2x16). Stores new K/V rows into the cache, copies views.
-// One invocation per element, grid x·y over i, z over rows.
+// dst = src element by element over a shape {ne0, ne1, ne2, ·} with any strides (copy_ref):
+// 32-bit words (F32, I32) or f16 on either side (-D SRC_F16, DST_F16); F32 -> F16 rounds to
+// nearest even and F16 -> F32 is exact (common.glsl), same-width copies move the bits. Stores
+// new K/V rows into the cache, concatenates into views. Grid x·y.
 #version 450
 #extension GL_EXT_shader_16bit_storage : require
+#extension GL_GOOGLE_include_directive : require
 
 layout(local_size_x_id = 0) in;
 
-layout(std430, binding = 0) readonly buffer S { float src[]; };
+#if defined(SRC_F16)
+layout(std430, binding = 0) readonly buffer S { uint16_t src[]; };
+#else
+layout(std430, binding = 0) readonly buffer S { uint src[]; };
+#endif
 #if defined(DST_F16)
 layout(std430, binding = 1) writeonly buffer D { uint16_t dst[]; };
 #else
-layout(std430, binding = 1) writeonly buffer D { float dst[]; };
+layout(std430, binding = 1) writeonly buffer D { uint dst[]; };
 #endif
 
-layout(push_constant) uniform Params { uint s_off, s_stride, d_off, d_stride, n; } p;
+layout(push_constant) uniform Params {
+    uint s_off, s_s1, s_s2, s_s3;  // elements
+    uint d_off, d_s1, d_s2, d_s3;
+    uint ne0, ne1, ne2, n;
+} p;
+
+#include "common.glsl"
 
 void main() {
-    const uint i = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+    const uint i = flat_id();
     if (i >= p.n) return;
-    const uint r = gl_WorkGroupID.z;
-    const float v = src[p.s_off + r * p.s_stride + i];
-#if defined(DST_F16)
-    dst[p.d_off + r * p.d_stride + i] = uint16_t(packHalf2x16(vec2(v, 0.0)) & 0xFFFFu);
+    const uint r = i / p.ne0, i0 = i - r * p.ne0;
+    const uint v = uint(src[p.s_off + i0 + row_at(r, p.ne1, p.ne2, p.s_s1, p.s_s2, p.s_s3)]);
+    const uint di = p.d_off + i0 + row_at(r, p.ne1, p.ne2, p.d_s1, p.d_s2, p.d_s3);
+#if defined(SRC_F16) && defined(DST_F16)
+    dst[di] = uint16_t(v);
+#elif defined(DST_F16)
+    dst[di] = uint16_t(f32_to_f16_bits(v));
+#elif defined(SRC_F16)
+    dst[di] = f16_to_f32_bits(v);
 #else
-    dst[p.d_off + r * p.d_stride + i] = v;
+    dst[di] = v;
 #endif
 }

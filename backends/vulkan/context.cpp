@@ -2,6 +2,9 @@
 #include "backends/vulkan/context.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -141,11 +144,20 @@ Context::Context(int index) : vk_(instance().fn) {
     check(vk_.vkCreateFence(dev_, &fci, nullptr, &fence_), "vkCreateFence");
     create_staging(up_, kStagingBytes, false);
     create_staging(down_, kStagingBytes, true);
+    const char* prof = std::getenv("R1_VK_PROFILE");
+    profile_ = prof && std::string(prof) == "1";
 }
 
 Context::~Context() {
     if (!dev_) return;
     vk_.vkDeviceWaitIdle(dev_);
+    if (profile_) {
+        double total = 0;
+        for (const auto& [name, v] : profile_ms_) total += v.first;
+        for (const auto& [name, v] : profile_ms_)
+            std::fprintf(stderr, "vulkan profile: %-16s %9.1f ms %5.1f%% %8llu dispatches\n", name.c_str(), v.first,
+                         total > 0 ? 100.0 * v.first / total : 0.0, static_cast<unsigned long long>(v.second));
+    }
     for (auto& [key, p] : pipelines_) {
         vk_.vkDestroyPipeline(dev_, p.pipeline, nullptr);
         vk_.vkDestroyPipelineLayout(dev_, p.layout, nullptr);
@@ -380,6 +392,7 @@ void Context::dispatch(ShaderId shader, std::span<const uint32_t> spec, std::spa
     const ShaderInfo& si = shader_info(shader);
     R1_CHECK(bindings.size() == si.n_bindings && push_bytes <= kPushBytes);
     const Pipeline& p = pipeline(shader, spec);
+    if (profile_) sync();
     begin();
     VkDescriptorBufferInfo infos[kMaxBindings];
     VkWriteDescriptorSet writes[kMaxBindings];
@@ -407,6 +420,13 @@ void Context::dispatch(ShaderId shader, std::span<const uint32_t> spec, std::spa
     vk_.vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushBytes, pc);
     vk_.vkCmdDispatch(cmd_, gx, gy, gz);
     ++stats_.dispatches;
+    if (profile_) {  // this dispatch alone (what was recorded before ran at the top)
+        const auto t0 = std::chrono::steady_clock::now();
+        sync();
+        auto& [ms, n] = profile_ms_[si.name];
+        ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        ++n;
+    }
 }
 
 void Context::sync() {

@@ -85,6 +85,8 @@ public:
     void download(const DeviceBuffer* src, size_t offset, void* dst, size_t n_bytes);
 
     size_t bind_delta(size_t offset) const { return offset % align_; }
+    // The most bytes one binding can span (maxStorageBufferRange).
+    uint64_t max_binding_bytes() const { return max_range_; }
     // Records one dispatch of `shader` with the given bindings (in binding order), push
     // constants (<= 128 bytes) and specialization constants (constant_id 0, 1, ...).
     void dispatch(ShaderId shader, std::span<const uint32_t> spec, std::span<const Binding> bindings,
@@ -146,6 +148,10 @@ private:
     Staging up_, down_;
     std::vector<PendingDownload> downloads_;
     Stats stats_;
+    // R1_VK_PROFILE=1: each dispatch is submitted and waited for alone, its wall time summed per
+    // shader and printed to stderr when the Context closes (a debugging aid; it serializes).
+    bool profile_ = false;
+    std::map<std::string, std::pair<double, uint64_t>> profile_ms_;  // shader -> (ms, dispatches)
     size_t allocated_ = 0;
 };
 

@@ -49,6 +49,9 @@ Instance* create() {
                           .apiVersion = VK_API_VERSION_1_1};
     VkInstanceCreateInfo ci{.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app};
     const VkResult r = f.vkCreateInstance(&ci, nullptr, &inst->instance);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+        fail("vulkan: no Vulkan driver found (VK_ERROR_INCOMPATIBLE_DRIVER; Debian: mesa-vulkan-drivers, or the "
+             "GPU vendor's driver)");
     if (r != VK_SUCCESS) fail("vulkan: cannot create a Vulkan instance ({})", result_name(r));
 #define R1_VK_LOAD(name)                                                                           \
     f.name = reinterpret_cast<PFN_##name>(f.vkGetInstanceProcAddr(inst->instance, #name));        \

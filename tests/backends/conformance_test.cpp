@@ -323,7 +323,9 @@ TEST_P(Conformance, ElementwiseOps) {
     check("add bias", [&] { be().add(A, m.on_backend(bias), Y); }, [&] { cpu::add_ref(a, bias, y_ref); }, 0);
     check("mul per row", [&] { be().mul(A, m.on_backend(per_row), Y); }, [&] { cpu::mul_ref(a, per_row, y_ref); }, 0);
     check("scale", [&] { be().scale(A, -0.75f, Y); }, [&] { cpu::scale_ref(a, -0.75f, y_ref); }, 0);
-    check("sigmoid", [&] { be().sigmoid(A, Y); }, [&] { cpu::sigmoid_ref(a, y_ref); }, 1e-7);
+    // Values below 1 by a few units in the last place (6e-8 each): a GPU's exp is not the host
+    // libm's (Vulkan allows 3 + 2|x| ulp).
+    check("sigmoid", [&] { be().sigmoid(A, Y); }, [&] { cpu::sigmoid_ref(a, y_ref); }, 3e-7);
     check("softmax", [&] { be().softmax(A, Y); }, [&] { cpu::softmax_ref(a, y_ref); }, 1e-7);
     check("copy", [&] { be().copy(A, Y); }, [&] { cpu::copy_ref(a, y_ref); }, 0);
 }

@@ -148,12 +148,4 @@ private:
 std::unique_ptr<Backend> make_cpu_backend(int n_threads) { return std::make_unique<CpuBackend>(n_threads); }
 
 }  // namespace cpu
-
-std::unique_ptr<Backend> create_backend(const BackendOptions& options) {
-    if (options.name == "cpu") return cpu::make_cpu_backend(options.n_threads);
-    if (options.name == "vulkan" || options.name == "cuda")
-        fail("--backend {}: this build of r1 has no {} backend", options.name, options.name);
-    fail("--backend {}: unknown backend (expected cpu, vulkan or cuda)", options.name);
-}
-
 }  // namespace r1
