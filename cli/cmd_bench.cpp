@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_options.h"
 #include "core/error.h"
 #include "runtime/gguf/describe.h"
 #include "runtime/models/models.h"
@@ -28,6 +29,7 @@ struct BenchArgs {
     std::string model;
     int n_prompt = 512, n_gen = 128, threads = 0, reps = 5;
     std::string backend = "cpu";
+    int device = 0;
     bool json = false, no_warmup = false, no_bandwidth = false;
     int bandwidth_mib = int(perf::kDefaultBandwidthBytes >> 20);
 };
@@ -71,7 +73,8 @@ void run_bench(const BenchArgs& a) {
     if (!std::filesystem::is_regular_file(a.model)) fail("{}: no such file", a.model);
 
     const int threads = a.threads > 0 ? a.threads : perf::physical_cores();
-    std::unique_ptr<Model> model = load_model(a.model, {.name = a.backend, .n_threads = threads});
+    std::unique_ptr<Model> model = load_model(a.model, {.name = a.backend, .n_threads = threads, .device = a.device});
+    print_backend_line(*model);
     const ModelInfo& info = model->info();
     const int32_t n_ctx = std::max(1, a.n_prompt + a.n_gen);
     if (n_ctx > info.n_ctx_train)
@@ -131,6 +134,7 @@ void run_bench(const BenchArgs& a) {
         j["type"] = type;
         j["threads"] = threads;
         j["backend"] = model->backend().name();
+        j["device"] = model->backend().device_name();
         j["n_prompt"] = a.n_prompt;
         j["n_gen"] = a.n_gen;
         j["reps"] = a.reps;
@@ -187,6 +191,8 @@ void add_bench(CLI::App& app) {
     sub->add_option("-n,--n-gen", a->n_gen, "Tokens generated one at a time (0: skip tg)")->capture_default_str();
     sub->add_option("-t,--threads", a->threads, "Threads (0: physical cores)");
     sub->add_option("--backend", a->backend, "cpu | vulkan | cuda")->capture_default_str();
+    sub->add_option("--device", a->device, "GPU index for --backend vulkan|cuda (r1 info --devices lists them)")
+        ->capture_default_str();
     sub->add_option("-r,--repetitions", a->reps, "Repetitions of each test")->capture_default_str();
     sub->add_flag("--json", a->json, "Print one JSON object");
     sub->add_flag("--no-warmup", a->no_warmup, "Skip the untimed warm-up run");

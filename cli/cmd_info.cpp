@@ -4,7 +4,9 @@
 #include <memory>
 #include <string>
 
+#include "backends/backend.h"
 #include "cli/commands.h"
+#include "core/error.h"
 #include "runtime/gguf/describe.h"
 #include "runtime/gguf/gguf.h"
 
@@ -15,7 +17,23 @@ struct InfoOptions {
     std::string path;
     bool json = false;
     bool all_tensors = false;
+    bool devices = false;
 };
+
+// `r1 info --devices`: the CPU, then each GPU backend's devices in --device order, or why it
+// has none (not built in, no driver). Listing never fails: a missing GPU is an answer.
+void run_devices() {
+    std::cout << fmt::format("cpu: {} hardware threads\n", resolve_threads(0));
+    for (const char* name : {"vulkan", "cuda"}) {
+        try {
+            const std::vector<std::string> lines = list_devices(name);
+            if (lines.empty()) std::cout << fmt::format("{}: no devices\n", name);
+            for (const std::string& l : lines) std::cout << fmt::format("{} {}\n", name, l);
+        } catch (const Error& e) {
+            std::cout << fmt::format("{}: none ({})\n", name, e.what());
+        }
+    }
+}
 
 std::string shape_string(const gguf::TensorInfo& t) {
     std::string s = "[";
@@ -133,10 +151,15 @@ void run_info(const InfoOptions& o) {
 void add_info(CLI::App& app) {
     auto o = std::make_shared<InfoOptions>();
     CLI::App* sub = app.add_subcommand("info", "Show a GGUF file's architecture, hyper-parameters, tokenizer and tensors");
-    sub->add_option("file", o->path, "GGUF file")->required();
+    sub->add_option("file", o->path, "GGUF file");
+    sub->add_flag("--devices", o->devices, "List the backends' devices (the --device indices) instead");
     sub->add_flag("--json", o->json, "Print one JSON object");
     sub->add_flag("--all", o->all_tensors, "List every tensor (the default summarises repeated blocks)");
-    sub->callback([o] { run_info(*o); });
+    sub->callback([o] {
+        if (o->devices) return run_devices();
+        if (o->path.empty()) fail("info: a GGUF file is required (or --devices)");
+        run_info(*o);
+    });
 }
 
 R1_COMMAND(80, add_info);

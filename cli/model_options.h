@@ -19,6 +19,7 @@ struct ModelFlags {
     int n_ctx = 0;
     int n_batch = 256;
     std::string backend = "cpu";
+    int device = 0;
     int n_gpu_layers = 0;
     std::string cache_type = "auto";
 };
@@ -31,7 +32,7 @@ struct SamplingFlags {
     CLI::Option* min_p = nullptr;
 };
 
-// -m is added by the caller (chat has a default). Adds -t -c -b --backend -ngl --cache-type.
+// -m is added by the caller (chat has a default). Adds -t -c -b --backend --device -ngl --cache-type.
 void add_model_flags(CLI::App* cmd, ModelFlags& f);
 void add_sampling_flags(CLI::App* cmd, SamplingFlags& f);
 
@@ -43,6 +44,9 @@ struct LoadedModel {
     bool is_r1 = false;  // the vocabulary has R1's <｜Assistant｜> and <think> tokens
 };
 
+// "backend <name>: <device>, <k>/<n> layers, <MiB> MiB on device" on stderr when the model runs
+// on a GPU backend (CLI.md); nothing for the CPU.
+void print_backend_line(Model& m);
 // Loads the model and the tokenizer embedded in the GGUF file; validates the flags (R04/R05).
 LoadedModel load_model_and_tokenizer(const ModelFlags& f);
 ContextOptions context_options(const ModelFlags& f, const Model& m);
