@@ -9,17 +9,24 @@
 #include "runtime/generate/perplexity.h"
 #include "runtime/models/models.h"
 #include "tests/model/goldens.h"
+#include "tests/model/test_backend.h"
+#if R1_HAVE_VULKAN
+#include "backends/vulkan/vulkan_backend.h"
+#endif
 
 namespace r1::test {
 namespace {
 
 class ModelGoldens : public testing::TestWithParam<std::string> {
 protected:
+    void SetUp() override {
+        if (std::string why; !backend_available(&why)) GTEST_SKIP() << why;
+    }
     std::unique_ptr<Model> load(const std::string& type, int threads = 2) {
         std::string why;
         auto path = converted(GetParam(), type, false, &why);
         if (path.empty()) ADD_FAILURE() << why;
-        return path.empty() ? nullptr : load_model(path, {.name = "cpu", .n_threads = threads});
+        return path.empty() ? nullptr : load_model(path, {.name = test_backend(), .n_threads = threads});
     }
     std::vector<int32_t> ids(const std::string& prompt) {
         return golden_prompt(GetParam(), prompt)["ids"].get<std::vector<int32_t>>();
@@ -148,10 +155,35 @@ void expect_ppl(Model& m, const std::string& model, int32_t n_chunks, double rel
     }
 }
 
+// 8192 tokens: minutes on lavapipe, so on a slow backend only with R1_TEST_SLOW=1.
 TEST_P(ModelGoldens, F32PerplexityMatchesValidPpl) {
+    if (!slow_tests()) GTEST_SKIP() << "perplexity on the " << test_backend() << " backend: set R1_TEST_SLOW=1";
     auto m = load("f32");
     ASSERT_TRUE(m);
     expect_ppl(*m, GetParam(), 16, 0.001);
+}
+
+// The forward pass runs on the backend under test: on Vulkan every token's layers are
+// dispatches on the device (a CPU fallback would leave the device's counters still) and the
+// logits come back through one submit per forward; on the CPU there is no device to count.
+TEST_P(ModelGoldens, WorkRunsOnTheBackendUnderTest) {
+    auto m = load("f32");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->backend().name(), test_backend());
+#if R1_HAVE_VULKAN
+    if (const vulkan::Stats* s = vulkan::stats_of(m->backend())) {
+        auto ctx = m->new_context({.n_ctx = 64, .kv_type = GgmlType::F16});
+        std::vector<float> logits(static_cast<size_t>(m->info().n_vocab));
+        const vulkan::Stats before = *s;
+        m->forward(*ctx, std::vector<int32_t>{ids("plain")[0]}, Logits::Last, logits);
+        const vulkan::Stats after = *s;
+        // Per layer at least: 2 norms, 7 matmuls, rope ×2, 2 cache stores, attention, swiglu, 2 adds.
+        EXPECT_GE(after.dispatches - before.dispatches, uint64_t(17 * m->info().n_layer));
+        EXPECT_EQ(after.submits - before.submits, 1u);
+        return;
+    }
+#endif
+    if (test_backend() != "cpu") ADD_FAILURE() << "no device counters for the " << test_backend() << " backend";
 }
 
 TEST_P(ModelGoldens, F16AndBf16Files) {

@@ -12,6 +12,7 @@
 #include "runtime/gguf/gguf.h"
 #include "runtime/models/models.h"
 #include "tests/model/goldens.h"
+#include "tests/model/test_backend.h"
 
 namespace r1::test {
 namespace {
@@ -32,12 +33,15 @@ std::string case_name(const testing::TestParamInfo<QuantCase>& info) {
 
 class ModelQuant : public testing::TestWithParam<QuantCase> {
 protected:
+    void SetUp() override {
+        if (std::string why; !backend_available(&why)) GTEST_SKIP() << why;
+    }
     std::filesystem::path goldens() { return fixture_dir(GetParam().model) / "goldens"; }
     std::unique_ptr<Model> load() {
         std::string why;
         auto path = converted(GetParam().model, GetParam().type, true, &why);
         if (path.empty()) ADD_FAILURE() << why;
-        return path.empty() ? nullptr : load_model(path, {.name = "cpu", .n_threads = 2});
+        return path.empty() ? nullptr : load_model(path, {.name = test_backend(), .n_threads = 2});
     }
     const nlohmann::json& ref() {
         static std::map<std::string, nlohmann::json> cache;
@@ -150,14 +154,19 @@ struct MixCase {
 
 void PrintTo(const MixCase& c, std::ostream* os) { *os << c.model << " " << c.type; }
 
-class ModelMix : public testing::TestWithParam<MixCase> {};
+class ModelMix : public testing::TestWithParam<MixCase> {
+protected:
+    void SetUp() override {
+        if (std::string why; !backend_available(&why)) GTEST_SKIP() << why;
+    }
+};
 
 TEST_P(ModelMix, PerplexityWithinOneAndAHalfPercentOfF32) {
     const auto& c = GetParam();
     std::string why;
     const auto path = converted(c.model, c.type, false, &why);
     ASSERT_FALSE(path.empty()) << why;
-    auto m = load_model(path, {.name = "cpu", .n_threads = 2});
+    auto m = load_model(path, {.name = test_backend(), .n_threads = 2});
     const auto golden = read_json(fixture_dir(c.model) / "goldens" / "valid_ppl.json")["bos_prefixed"]["chunks"];
     constexpr int32_t kChunks = 4;
     ASSERT_GE(golden.size(), size_t(kChunks));
