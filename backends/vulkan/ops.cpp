@@ -268,6 +268,14 @@ void attention(Context& c, const AttentionArgs& a) {
     R1_CHECK(a.k.ne[1] == a.v.ne[1] && a.k.ne[2] == a.v.ne[2] && q.ne[1] % a.k.ne[1] == 0);
     R1_CHECK(a.positions.ne[0] == q.ne[2] && q.ne[0] <= 1024 && a.v.ne[0] <= 16 * int64_t(kReduceLocal));
     if (q.ne[2] == 0) return;
+    if (q.ne[2] > kMaxGroups) {  // tokens go in grid y: batches past its limit in pieces
+        for (int64_t t0 = 0; t0 < q.ne[2]; t0 += kMaxGroups) {
+            const int64_t n = std::min<int64_t>(kMaxGroups, q.ne[2] - t0);
+            attention(c, {.q = q.slice(2, t0, n), .k = a.k, .v = a.v, .out = a.out.slice(2, t0, n),
+                          .positions = a.positions.slice(0, t0, n), .scale = a.scale});
+        }
+        return;
+    }
     const size_t ce = elem_size(a.k.type);
     const Arg qa = arg(c, q, 4, false), ka = arg(c, a.k, ce, false), va = arg(c, a.v, ce, false),
               oa = arg(c, a.out, 4, true), pa = arg(c, a.positions, 4, false);
@@ -280,7 +288,6 @@ void attention(Context& c, const AttentionArgs& a) {
     const uint32_t spec[] = {kReduceLocal};
     const Binding bs[] = {qa.binding, ka.binding, va.binding, oa.binding, pa.binding};
     const ShaderId id = a.k.type == GgmlType::F16 ? ShaderId::attention_f16 : ShaderId::attention_f32;
-    R1_CHECK(q.ne[2] <= kMaxGroups);
     c.dispatch(id, spec, bs, &push, sizeof(push), u32(q.ne[1]), u32(q.ne[2]));
 }
 
@@ -328,6 +335,16 @@ void moe_route(Context& c, const MoeRouteArgs& a) {
              a.n_group_used <= a.n_group);
     R1_CHECK(a.n_group == 1 || n_used <= a.n_group_used * (n_expert / a.n_group));
     if (n_tok == 0) return;
+    if (n_tok > kMaxGroups) {  // a workgroup per token in grid x: past its limit in pieces
+        for (int64_t t0 = 0; t0 < n_tok; t0 += kMaxGroups) {
+            MoeRouteArgs part = a;
+            const int64_t n = std::min<int64_t>(kMaxGroups, n_tok - t0);
+            part.logits = a.logits.slice(1, t0, n), part.ids = a.ids.slice(1, t0, n);
+            part.weights = a.weights.slice(1, t0, n);
+            moe_route(c, part);
+        }
+        return;
+    }
     const Arg la = arg(c, a.logits, 4, false), ia = arg(c, a.ids, 4, true), wa = arg(c, a.weights, 4, true);
     const Arg ba = a.bias.empty() ? la : arg(c, a.bias, 4, false);
     struct {
@@ -339,7 +356,6 @@ void moe_route(Context& c, const MoeRouteArgs& a) {
            a.scale};
     const uint32_t spec[] = {kReduceLocal};
     const Binding bs[] = {la.binding, ba.binding, ia.binding, wa.binding};
-    R1_CHECK(n_tok <= kMaxGroups);
     c.dispatch(ShaderId::moe_route, spec, bs, &push, sizeof(push), u32(n_tok));
 }
 
