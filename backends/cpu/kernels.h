@@ -88,7 +88,8 @@ const QuantizeKernel* find_quantize(GgmlType act);
 
 // Batched product for prompt evaluation: y (n_tokens, n_out) = x (n_tokens, n_in) · Wᵀ with
 // W quantized (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) and x float32, quantized inside to
-// Q8_0 per token. int8 dot products over 16-row interleaved weight panels (gemm_x86.cpp).
+// Q8_0 per token. int8 dot products over 16-row interleaved weight panels (gemm_x86.h:
+// gemm_pack_x86.cpp packs, gemm_packed_x86.cpp and gemm_percall_x86.cpp multiply).
 struct GemmArgs {
     GgmlType type;
     const void* w;   // (n_out, n_in) rows of `type`

@@ -50,7 +50,8 @@ enum class MatmulPath {
     Dequant,  // rows dequantized to float32 tiles (types without a kernel)
 };
 
-// The one place that decides how a product runs.
+// The one place that decides how a product runs. Its load-time half, whether a matrix is packed
+// at all, is pack_supported() in load_weight (cpu_backend.cpp): the VNNI CPUs and types only.
 MatmulPath matmul_path(const Matrix& w, int64_t n_tokens) {
     if (w.packed) return MatmulPath::Packed;
     if (n_tokens >= kGemmMinTokens && gemm_supported(w.type, w.n_in)) return MatmulPath::Gemm;
