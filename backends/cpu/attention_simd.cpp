@@ -25,13 +25,33 @@ using DF = hn::ScalableTag<float>;
 
 int64_t AttnLanes() { return int64_t(hn::Lanes(DF())); }
 
+// Highway 1.0.3 converts fp16 without F16C (x86 before AVX2, EMU128) by rebiasing the exponent,
+// which turns infinities and NaNs (exponent 31) into finite 2^16·(1 + m); those lanes are
+// rebuilt from the bits (found by tests/cpu F16RowsConvertExactly on every fp16 value).
+#if HWY_TARGET == HWY_SSSE3 || HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_EMU128 || HWY_TARGET == HWY_SCALAR
+constexpr bool kF16Emulated = true;
+#else
+constexpr bool kF16Emulated = false;
+#endif
+
 void F16RowToF32(const uint16_t* src, float* dst, int64_t n) {
     const DF df;
     const hn::Rebind<hwy::float16_t, DF> dh;
+    const hn::RebindToUnsigned<DF> du;
+    const hn::Rebind<uint16_t, DF> du16;
     const int64_t N = int64_t(hn::Lanes(df));
     int64_t i = 0;
-    for (; i + N <= n; i += N)
-        hn::StoreU(hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(src + i))), df, dst + i);
+    for (; i + N <= n; i += N) {
+        auto f = hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(src + i)));
+        if constexpr (kF16Emulated) {
+            const auto bits = hn::PromoteTo(du, hn::LoadU(du16, src + i));
+            const auto exp = hn::Set(du, 0x7C00);
+            const auto special = hn::Or(hn::Or(hn::ShiftLeft<16>(hn::And(bits, hn::Set(du, 0x8000))), hn::Set(du, 0x7F800000)),
+                                        hn::ShiftLeft<13>(hn::And(bits, hn::Set(du, 0x3FF))));
+            f = hn::IfThenElse(hn::RebindMask(df, hn::Eq(hn::And(bits, exp), exp)), hn::BitCast(df, special), f);
+        }
+        hn::StoreU(f, df, dst + i);
+    }
     for (; i < n; ++i) dst[i] = fp16_to_fp32(src[i]);
 }
 

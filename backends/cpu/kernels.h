@@ -1,5 +1,6 @@
-// CPU kernels: matrix-vector products of each weight format against its activation format,
-// and SIMD activation quantization, each with a plain-loop reference (*_ref) beside it.
+// CPU kernels, each with a plain-loop reference (*_ref) beside it: matrix-vector products of each
+// weight format against its activation format, SIMD activation quantization, the VNNI batched
+// products, one attention row and the element-wise rows.
 // Kernels are Highway code dispatched at run time; tables (not switches) list them so tests
 // and benchmarks iterate every pair. Kernels never throw and never allocate.
 #pragma once
@@ -86,34 +87,54 @@ std::span<const QuantizeKernel> quantize_kernels();
 const MatvecKernel* find_matvec(GgmlType weight, GgmlType act);
 const QuantizeKernel* find_quantize(GgmlType act);
 
-// Batched product for prompt evaluation: y (n_tokens, n_out) = x (n_tokens, n_in) · Wᵀ with
-// W quantized (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) and x float32, quantized inside to
-// Q8_0 per token. int8 dot products over 16-row interleaved weight panels (gemm_x86.h:
-// gemm_pack_x86.cpp packs, gemm_packed_x86.cpp and gemm_percall_x86.cpp multiply).
+// Batched products on the VNNI panels (gemm_x86.h): y (n_tokens, n_out) = x (n_tokens, n_in) · Wᵀ
+// with W quantized (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) and x float32, quantized
+// inside to Q8_0 per token; int8 dot products over 16-row interleaved weight panels.
 struct GemmArgs {
     GgmlType type;
-    const void* w;   // (n_out, n_in) rows of `type`
+    const void* w;   // (n_out, n_in) rows of `type`; read by gemm()
     const float* x;  // (n_tokens, n_in)
     float* y;        // (n_tokens, n_out)
     int64_t n_out;
     int64_t n_in;
     int64_t n_tokens;
+    const void* packed = nullptr;  // pack_matrix's copy of w; read by packed_matmul()
 };
-// Whether gemm() runs here for this weight type and row length (it needs AVX-512 VNNI;
-// R1_CPU_GEMM=0 in the environment turns it off, for comparisons).
+// Panels packed per call (gemm_percall_x86.cpp): prompts on any VNNI type. Whether it runs here
+// for this weight type and row length (it needs AVX-512 VNNI; R1_CPU_GEMM=0 in the environment
+// turns it off, for comparisons).
 bool gemm_supported(GgmlType weight, int64_t n_in);
 // Threaded over panels of rows; the result does not depend on n_threads.
 void gemm(const GemmArgs& a, int n_threads);
 
-// Weight matrices repacked once (at model load) into 16-row interleaved panels for AVX-512
-// VNNI: Q4_0, Q8_0, Q6_K (same bytes as the file) and Q4_K (+2.8%). Used for every batch size,
-// decode included. pack_supported() is false where gemm_supported() would be.
+// Weight matrices repacked once (at model load, gemm_pack_x86.cpp) into 16-row interleaved
+// panels: Q4_0, Q8_0, Q6_K (same bytes as the file) and Q4_K (+2.8%), used for every batch size,
+// decode included (gemm_packed_x86.cpp). pack_supported() is false where gemm_supported() would be.
 bool pack_supported(GgmlType weight, int64_t n_in);
 size_t packed_bytes(GgmlType weight, int64_t n_out, int64_t n_in);
 // out: packed_bytes() bytes.
 void pack_matrix(GgmlType weight, const void* w, int64_t n_out, int64_t n_in, void* out, int n_threads);
-// As gemm(), from the packed copy of a.w (a.w itself is not read).
-void packed_matmul(const GemmArgs& a, const void* packed, int n_threads);
+// As gemm(), from a.packed (a.w is not read).
+void packed_matmul(const GemmArgs& a, int n_threads);
+
+// The reference of both (reference.cpp): every row of W dequantized, every token quantized to
+// Q8_0 by quant/'s scalar codec and dequantized, dot products in double. One thread; a.w only.
+void gemm_q8_0_ref(const GemmArgs& a);
+
+// One VNNI product with its reference. rel_tol: the tests enforce, per output,
+//   |y − y_ref| <= rel_tol · Σ_i (|w_i| + 2·max_j |w_j|) · |x_i|  (+1e-6)
+// with x the Q8_0-rounded activations: both terms of dw·da·Σq·qa − mw·da·Σqa are rounded in
+// fp32 and each can be as large as (|w| + |offset|)·|x|, the offset up to ~max|w| (Q8_0: 128·d).
+struct GemmKernel {
+    const char* name;  // "gemm_q4_0_q8_0" (panels per call) or "packed_q4_0_q8_0" (from load)
+    GgmlType weight;
+    bool packed;  // reads GemmArgs::packed, made by pack_matrix
+    bool (*supported)(GgmlType weight, int64_t n_in);
+    void (*kernel)(const GemmArgs& a, int n_threads);
+    void (*reference)(const GemmArgs& a);
+    double rel_tol;
+};
+std::span<const GemmKernel> gemm_kernels();
 
 // Attention pieces (attention_simd.cpp). One query row against n_pos cached positions:
 // out (v_dim) = Σ_j softmax_j(scale · q·k_j) · v_j, with K given transposed.
@@ -131,12 +152,50 @@ struct AttendArgs {
 };
 int64_t attn_lanes();  // float lanes of the dispatched target
 void attend_row(const AttendArgs& a);
-// The definition in double (reference.cpp): what attend_row is tested against.
+// The definition in double (reference.cpp).
 void attend_row_ref(const AttendArgs& a);
-// y (n) = silu(g) ⊙ u = g / (1 + e^−g) · u with a vector exp (elementwise_simd.cpp); y may
-// alias g or u. silu_mul_ref: the same in double.
-void silu_mul(const float* g, const float* u, float* y, int64_t n);
-void silu_mul_ref(const float* g, const float* u, float* y, int64_t n);
+// abs_tol: the tests enforce |out − out_ref| <= abs_tol for inputs of unit scale.
+struct AttendKernel {
+    const char* name;  // "attend_row_f32"
+    void (*kernel)(const AttendArgs& a);
+    void (*reference)(const AttendArgs& a);
+    double abs_tol;
+};
+std::span<const AttendKernel> attend_kernels();
+
+// Element-wise rows (elementwise_simd.cpp, Highway): y (n) from a (n), b (n) and s; y may alias
+// a or b. The references (reference.cpp) compute each element in double.
+struct RowArgs {
+    const float* a;
+    const float* b;  // the binary kernels' second operand, else unused
+    float* y;
+    int64_t n;
+    float s = 0.0f;  // scale's factor, else unused
+};
+using RowFn = void (*)(const RowArgs&);
+void silu_mul_f32(const RowArgs& r);  // y = silu(a) ⊙ b = a / (1 + e^−a) · b (SwiGLU)
+void add_f32(const RowArgs& r);       // y = a + b
+void mul_f32(const RowArgs& r);       // y = a ⊙ b
+void scale_f32(const RowArgs& r);     // y = s · a
+void sigmoid_f32(const RowArgs& r);   // y = 1 / (1 + e^−a)
+void softmax_f32(const RowArgs& r);   // y = e^(a − max a) / Σ e^(a − max a)
+void silu_mul_f32_ref(const RowArgs& r);
+void add_f32_ref(const RowArgs& r);
+void mul_f32_ref(const RowArgs& r);
+void scale_f32_ref(const RowArgs& r);
+void sigmoid_f32_ref(const RowArgs& r);
+void softmax_f32_ref(const RowArgs& r);
+// The tests enforce |y − y_ref| <= rel_tol · |y_ref| + abs_tol per element.
+struct RowKernel {
+    const char* name;  // "add_f32"
+    RowFn kernel;
+    RowFn reference;
+    bool binary;  // reads b
+    double rel_tol;
+    double abs_tol;
+};
+std::span<const RowKernel> row_kernels();
+
 // n fp16 values to fp32 (F16C where the CPU has it); exact, as fp16_to_fp32 per element.
 void f16_row_to_f32(const uint16_t* src, float* dst, int64_t n);
 

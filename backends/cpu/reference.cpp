@@ -1,6 +1,7 @@
 // Plain-loop references of the kernels: matvec (every weight row and the activations
-// dequantized with quant/'s scalar codecs and dotted in double), one attention row and SwiGLU
-// in double. They allocate (row buffers) and are for tests and benchmark validation only.
+// dequantized with quant/'s scalar codecs and dotted in double), the VNNI products (the same
+// with the activations rounded through Q8_0), one attention row and the element-wise rows in
+// double. They allocate (row buffers) and are for tests and benchmark validation only.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -60,8 +61,52 @@ void attend_row_ref(const AttendArgs& a) {
     }
 }
 
-void silu_mul_ref(const float* g, const float* u, float* y, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) y[i] = float(double(g[i]) / (1.0 + std::exp(-double(g[i]))) * double(u[i]));
+void gemm_q8_0_ref(const GemmArgs& a) {
+    const size_t n_in = size_t(a.n_in), act_row = row_bytes(GgmlType::Q8_0, n_in);
+    std::vector<uint8_t> blocks(act_row);
+    std::vector<float> x(n_in * size_t(a.n_tokens));
+    for (int64_t t = 0; t < a.n_tokens; ++t) {  // what the products multiply: Q8_0(x) dequantized
+        quantize_row_q8_0_ref(a.x + t * a.n_in, reinterpret_cast<BlockQ8_0*>(blocks.data()), a.n_in);
+        codec(GgmlType::Q8_0)->dequantize_row(blocks.data(), x.data() + size_t(t) * n_in, a.n_in);
+    }
+    std::vector<float> w(n_in);
+    const size_t rb = row_bytes(a.type, n_in);
+    for (int64_t r = 0; r < a.n_out; ++r) {
+        R1_CHECK(codec(a.type) != nullptr);
+        codec(a.type)->dequantize_row(static_cast<const uint8_t*>(a.w) + size_t(r) * rb, w.data(), a.n_in);
+        for (int64_t t = 0; t < a.n_tokens; ++t) {
+            double sum = 0.0;
+            for (size_t j = 0; j < n_in; ++j) sum += double(w[j]) * double(x[size_t(t) * n_in + j]);
+            a.y[t * a.n_out + r] = float(sum);
+        }
+    }
+}
+
+void silu_mul_f32_ref(const RowArgs& r) {
+    for (int64_t i = 0; i < r.n; ++i) {
+        const double a = r.a[i];
+        r.y[i] = float(a / (1.0 + std::exp(-a)) * double(r.b[i]));
+    }
+}
+void add_f32_ref(const RowArgs& r) {
+    for (int64_t i = 0; i < r.n; ++i) r.y[i] = float(double(r.a[i]) + double(r.b[i]));
+}
+void mul_f32_ref(const RowArgs& r) {
+    for (int64_t i = 0; i < r.n; ++i) r.y[i] = float(double(r.a[i]) * double(r.b[i]));
+}
+void scale_f32_ref(const RowArgs& r) {
+    for (int64_t i = 0; i < r.n; ++i) r.y[i] = float(double(r.a[i]) * double(r.s));
+}
+void sigmoid_f32_ref(const RowArgs& r) {
+    for (int64_t i = 0; i < r.n; ++i) r.y[i] = float(1.0 / (1.0 + std::exp(-double(r.a[i]))));
+}
+void softmax_f32_ref(const RowArgs& r) {
+    if (r.n == 0) return;
+    const double mx = *std::max_element(r.a, r.a + r.n);
+    std::vector<double> e(size_t(r.n));
+    double sum = 0;
+    for (int64_t i = 0; i < r.n; ++i) sum += e[size_t(i)] = std::exp(double(r.a[i]) - mx);
+    for (int64_t i = 0; i < r.n; ++i) r.y[i] = float(e[size_t(i)] / sum);
 }
 
 }  // namespace r1::cpu

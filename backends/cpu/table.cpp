@@ -1,5 +1,6 @@
 // The kernel tables: (weight type, activation type) -> kernel, reference, block size and the
-// error bound the tests enforce; activation type -> SIMD quantizer and scalar reference.
+// error bound the tests enforce; activation type -> SIMD quantizer and scalar reference; the
+// VNNI products, the attention row and the element-wise rows with their references and bounds.
 // Also the OpenMP row split shared by callers and benchmarks.
 #include <algorithm>
 
@@ -45,8 +46,46 @@ constexpr QuantizeKernel kQuantize[] = {
     {"quantize_q8_K", T::Q8_K, quantize_q8_K, q8_K_ref, 256},
 };
 
+// Rounding of dw·da·Σq·qa − mw·da·Σqa in fp32 (kernels.h GemmKernel states the bound's form).
+constexpr double kGemmTol = 4e-6;
+
+constexpr GemmKernel kGemm[] = {
+    {"gemm_q4_0_q8_0", T::Q4_0, false, gemm_supported, gemm, gemm_q8_0_ref, kGemmTol},
+    {"gemm_q4_1_q8_0", T::Q4_1, false, gemm_supported, gemm, gemm_q8_0_ref, kGemmTol},
+    {"gemm_q5_0_q8_0", T::Q5_0, false, gemm_supported, gemm, gemm_q8_0_ref, kGemmTol},
+    {"gemm_q5_1_q8_0", T::Q5_1, false, gemm_supported, gemm, gemm_q8_0_ref, kGemmTol},
+    {"gemm_q8_0_q8_0", T::Q8_0, false, gemm_supported, gemm, gemm_q8_0_ref, kGemmTol},
+    {"gemm_q4_K_q8_0", T::Q4_K, false, gemm_supported, gemm, gemm_q8_0_ref, kGemmTol},
+    {"gemm_q5_K_q8_0", T::Q5_K, false, gemm_supported, gemm, gemm_q8_0_ref, kGemmTol},
+    {"gemm_q6_K_q8_0", T::Q6_K, false, gemm_supported, gemm, gemm_q8_0_ref, kGemmTol},
+    {"packed_q4_0_q8_0", T::Q4_0, true, pack_supported, packed_matmul, gemm_q8_0_ref, kGemmTol},
+    {"packed_q8_0_q8_0", T::Q8_0, true, pack_supported, packed_matmul, gemm_q8_0_ref, kGemmTol},
+    {"packed_q4_K_q8_0", T::Q4_K, true, pack_supported, packed_matmul, gemm_q8_0_ref, kGemmTol},
+    {"packed_q6_K_q8_0", T::Q6_K, true, pack_supported, packed_matmul, gemm_q8_0_ref, kGemmTol},
+};
+
+// attend_row: fp32 FMAs and a vector exp against double; 2e-6 for unit-scale inputs.
+constexpr AttendKernel kAttend[] = {
+    {"attend_row_f32", attend_row, attend_row_ref, 2e-6},
+};
+
+// add, mul and scale are exact (one fp32 rounding of a product or sum that double holds
+// exactly); the exp-based rows are within a few ulp of the double definition (Highway's exp
+// is within 1 ulp, then a division or a sum of positive terms).
+constexpr RowKernel kRowKernels[] = {
+    {"silu_mul_f32", silu_mul_f32, silu_mul_f32_ref, true, 1e-6, 0},
+    {"add_f32", add_f32, add_f32_ref, true, 0, 0},
+    {"mul_f32", mul_f32, mul_f32_ref, true, 0, 0},
+    {"scale_f32", scale_f32, scale_f32_ref, false, 0, 0},
+    {"sigmoid_f32", sigmoid_f32, sigmoid_f32_ref, false, 3e-7, 0},
+    {"softmax_f32", softmax_f32, softmax_f32_ref, false, 2e-6, 0},
+};
+
 }  // namespace
 
+std::span<const GemmKernel> gemm_kernels() { return kGemm; }
+std::span<const AttendKernel> attend_kernels() { return kAttend; }
+std::span<const RowKernel> row_kernels() { return kRowKernels; }
 std::span<const MatvecKernel> matvec_kernels() { return kMatvec; }
 std::span<const QuantizeKernel> quantize_kernels() { return kQuantize; }
 

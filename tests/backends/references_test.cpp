@@ -1,11 +1,10 @@
 // The CPU scalar references (the conformance suite's oracle) against the definitions written
-// independently in double precision, the kernel-table references of the SIMD pieces, and the
+// independently in double precision (the SIMD kernels against theirs: tests/cpu), and the
 // CPU backend's results for 1, 2 and 3 threads (which must be bit-identical).
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "backends/cpu/kernels.h"
 #include "backends/cpu/ops/ops.h"
 #include "core/error.h"
 #include "quant/fp16.h"
@@ -135,30 +134,6 @@ TEST(References, AttentionRefIsCausalSoftmax) {
                 EXPECT_NEAR(out[size_t((t * n_head + h) * dv + e)], o, 1e-5);
             }
         }
-}
-
-// Kernel-table references: attend_row and silu_mul against theirs.
-TEST(References, SimdKernelsMatchTheirReferences) {
-    const int64_t lanes = cpu::attn_lanes();
-    for (int64_t n_pos : {int64_t(1), lanes - 1, lanes + 1, 3 * lanes + 5})
-        for (int64_t dk : {8, 72}) {
-            const int64_t dv = 4 * lanes, ld = (n_pos + lanes - 1) / lanes * lanes;
-            auto q = test::randn(size_t(dk), 1), kt = test::randn(size_t(dk * ld), 2), v = test::randn(size_t(n_pos * dv), 3);
-            std::vector<float> s(static_cast<size_t>(ld)), out(static_cast<size_t>(dv)), ref(static_cast<size_t>(dv));
-            cpu::AttendArgs a{.q = q.data(), .kt = kt.data(), .v = v.data(), .scores = s.data(), .out = out.data(),
-                              .n_pos = n_pos, .ld = ld, .k_dim = dk, .v_dim = dv, .scale = 0.3f};
-            cpu::attend_row(a);
-            a.out = ref.data();
-            cpu::attend_row_ref(a);
-            EXPECT_LT(test::max_abs_diff(out, ref), 2e-6) << n_pos;
-        }
-    for (int64_t n : {1, 15, 16, 17, 1000}) {
-        auto g = test::randn(size_t(n), 4, 3.0f), u = test::randn(size_t(n), 5);
-        std::vector<float> y(static_cast<size_t>(n)), ref(static_cast<size_t>(n));
-        cpu::silu_mul(g.data(), u.data(), y.data(), n);
-        cpu::silu_mul_ref(g.data(), u.data(), ref.data(), n);
-        for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(y[size_t(i)], ref[size_t(i)], 1e-6 * std::fabs(ref[size_t(i)]) + 1e-30);
-    }
 }
 
 // Routing reference on a hand-worked case (GGUF.md §5.2): 8 experts in 4 groups of 2, sigmoid

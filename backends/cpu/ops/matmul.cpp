@@ -149,9 +149,9 @@ void matrix_mul_ref(const Matrix& w, const float* x, int64_t n_tokens, float* y)
 
 void matrix_mul(const Matrix& w, const float* x, int64_t n_tokens, float* y, int n_threads) {
     const GemmArgs g{.type = w.type, .w = w.data, .x = x, .y = y, .n_out = w.n_out, .n_in = w.n_in,
-                     .n_tokens = n_tokens};
+                     .n_tokens = n_tokens, .packed = w.packed};
     switch (matmul_path(w, n_tokens)) {
-        case MatmulPath::Packed: return packed_matmul(g, w.packed, n_threads);
+        case MatmulPath::Packed: return packed_matmul(g, n_threads);
         case MatmulPath::Gemm: return gemm(g, n_threads);
         case MatmulPath::Matvec: return matmul_matvec(*kernel_for(w), w, x, n_tokens, y, n_threads);
         case MatmulPath::Dequant: return matmul_dequant(w, x, n_tokens, y, n_threads);
