@@ -164,6 +164,8 @@ public:
     virtual std::string device_name() const { return "CPU"; }
     // Bytes the backend holds in device memory (weights, caches, activations); 0 on the host.
     virtual uint64_t device_bytes() const { return 0; }
+    // The instruction-set class the CPU kernels run at ("avx2", ...); empty for GPU backends.
+    virtual std::string_view isa() const { return {}; }
     // Whether `op` runs here on tensors of `type` (the weight type for Matmul/MatmulId/GetRows,
     // the cache type for Attention). Models check every op they use at load, never later.
     virtual bool supports(Op op, GgmlType type = GgmlType::F32) const = 0;
@@ -221,6 +223,9 @@ struct BackendOptions {
     std::string name = "cpu";  // cpu | vulkan | cuda
     int n_threads = 0;         // <= 0: all hardware threads
     int device = 0;            // GPU backends: the device index (list_devices order)
+    // CPU only: cap the kernels at an instruction-set class ("scalar", "avx2", "avx512"), so one
+    // machine runs the paths a smaller CPU takes (r1 bench --isa). Empty: the best this CPU has.
+    std::string isa = "";
 };
 
 // Creates the named backend (backends/registry.cpp); throws r1::Error naming it when it is

@@ -1,6 +1,6 @@
-// `r1 bench -m FILE [-p 512] [-n 128] [-t T] [--backend B] [-r REPS] [--json]` (CLI.md), with
-// llama-bench's semantics: pp = one batch of p prompt tokens from an empty cache, tg = n tokens
-// generated one at a time from an empty cache; median and min/max over the repetitions. It also
+// `r1 bench -m FILE [-p 512] [-n 128] [-d DEPTH] [-t T] [--backend B] [--isa I] [-r REPS] [--json]`
+// (CLI.md), with llama-bench's semantics: pp = one batch of p prompt tokens, tg = n tokens
+// generated one at a time, each from a cache holding `depth` tokens (0: empty); median and min/max over the repetitions. It also
 // measures the machine's read bandwidth and reports the fraction of the decode roofline reached.
 #include <algorithm>
 #include <chrono>
@@ -27,8 +27,8 @@ namespace {
 
 struct BenchArgs {
     std::string model;
-    int n_prompt = 512, n_gen = 128, threads = 0, reps = 5;
-    std::string backend = "cpu";
+    int n_prompt = 512, n_gen = 128, threads = 0, reps = 5, depth = 0;
+    std::string backend = "cpu", isa;
     int device = 0;
     bool json = false, no_warmup = false, no_bandwidth = false;
     int bandwidth_mib = int(perf::kDefaultBandwidthBytes >> 20);
@@ -67,38 +67,52 @@ void run_bench(const BenchArgs& a) {
     if (a.n_prompt < 0) fail("-p {}: the prompt length must be >= 0", a.n_prompt);
     if (a.n_gen < 0) fail("-n {}: the number of generated tokens must be >= 0", a.n_gen);
     if (a.n_prompt == 0 && a.n_gen == 0) fail("-p 0 -n 0: nothing to measure");
+    if (a.depth < 0) fail("-d {}: the depth must be >= 0", a.depth);
     if (a.reps < 1 || a.reps > 1000) fail("-r {}: repetitions must be in [1, 1000]", a.reps);
     if (a.threads < 0 || a.threads > 1024) fail("-t {}: threads must be in [0, 1024]", a.threads);
     if (a.bandwidth_mib < 1 || a.bandwidth_mib > (1 << 20)) fail("--bw-mib {}: must be in [1, 1048576]", a.bandwidth_mib);
     if (!std::filesystem::is_regular_file(a.model)) fail("{}: no such file", a.model);
 
     const int threads = a.threads > 0 ? a.threads : perf::physical_cores();
-    std::unique_ptr<Model> model = load_model(a.model, {.name = a.backend, .n_threads = threads, .device = a.device});
+    std::unique_ptr<Model> model =
+        load_model(a.model, {.name = a.backend, .n_threads = threads, .device = a.device, .isa = a.isa});
     print_backend_line(*model);
     const ModelInfo& info = model->info();
-    const int32_t n_ctx = std::max(1, a.n_prompt + a.n_gen);
-    if (n_ctx > info.n_ctx_train)
-        fail("-p {} -n {}: {} positions exceed the model's context length {}", a.n_prompt, a.n_gen, n_ctx,
-             info.n_ctx_train);
-    auto ctx = model->new_context({.n_ctx = n_ctx, .n_batch = std::max(1, a.n_prompt)});
+    const int64_t positions = int64_t(a.depth) + a.n_prompt + a.n_gen;
+    if (positions > info.n_ctx_train)
+        fail("-d {} -p {} -n {}: {} positions exceed the model's context length {}", a.depth, a.n_prompt, a.n_gen,
+             positions, info.n_ctx_train);
+    const int32_t n_ctx = int32_t(std::max<int64_t>(1, positions));
+    const int32_t n_batch = std::max({1, a.n_prompt, std::min(a.depth, 512)});
+    auto ctx = model->new_context({.n_ctx = n_ctx, .n_batch = n_batch});
 
     // Random token ids (fixed seed), as llama-bench does: the speed does not depend on them.
     std::mt19937 rng(42);
     std::uniform_int_distribution<int32_t> dist(0, info.n_vocab - 1);
-    std::vector<int32_t> prompt(size_t(a.n_prompt)), gen(size_t(a.n_gen));
+    std::vector<int32_t> prompt(size_t(a.n_prompt)), gen(size_t(a.n_gen)), filler(size_t(a.depth));
     for (auto& t : prompt) t = dist(rng);
+    for (auto& t : filler) t = dist(rng);
     for (auto& t : gen) t = dist(rng);
     std::vector<float> logits(size_t(info.n_vocab));
 
-    auto run_pp = [&] {
+    // The cache filled with `depth` tokens before each timed run (llama-bench -d), not timed.
+    auto fill = [&] {
         ctx->clear();
+        for (size_t i = 0; i < filler.size(); i += size_t(n_batch)) {
+            const size_t n = std::min(filler.size() - i, size_t(n_batch));
+            model->forward(*ctx, std::span(filler.data() + i, n), Logits::Last, logits);
+        }
+        model->sync();
+    };
+    auto run_pp = [&] {
+        fill();
         const auto t0 = std::chrono::steady_clock::now();
         model->forward(*ctx, prompt, Logits::Last, logits);
         model->backend().sync();
         return seconds_since(t0);
     };
     auto run_tg = [&](int n) {
-        ctx->clear();
+        fill();
         const auto t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < n; ++i) model->forward(*ctx, std::span(&gen[size_t(i)], 1), Logits::Last, logits);
         model->backend().sync();
@@ -135,6 +149,8 @@ void run_bench(const BenchArgs& a) {
         j["threads"] = threads;
         j["backend"] = model->backend().name();
         j["device"] = model->backend().device_name();
+        j["isa"] = model->backend().isa().empty() ? json(nullptr) : json(std::string(model->backend().isa()));
+        j["depth"] = a.depth;
         j["n_prompt"] = a.n_prompt;
         j["n_gen"] = a.n_gen;
         j["reps"] = a.reps;
@@ -158,18 +174,21 @@ void run_bench(const BenchArgs& a) {
         return;
     }
 
-    std::cout << fmt::format("| {:<28} | {:>9} | {:>8} | {:<7} | {:>7} | {:>6} | {:>28} |\n", "model", "size",
+    std::cout << fmt::format("| {:<28} | {:>9} | {:>8} | {:<11} | {:>7} | {:>12} | {:>28} |\n", "model", "size",
                              "params", "backend", "threads", "test", "t/s (median, min - max)");
-    std::cout << fmt::format("| {:-<28} | {:->9} | {:->8} | {:-<7} | {:->7} | {:->6} | {:->28} |\n", "", "", "", "",
+    std::cout << fmt::format("| {:-<28} | {:->9} | {:->8} | {:-<11} | {:->7} | {:->12} | {:->28} |\n", "", "", "", "",
                              "", "", "");
     auto row = [&](const std::string& test, const Stats& s) {
-        std::cout << fmt::format("| {:<28} | {:>9} | {:>7.2f}B | {:<7} | {:>7} | {:>6} | {:>28} |\n",
+        const std::string_view isa = model->backend().isa();
+        std::cout << fmt::format("| {:<28} | {:>9} | {:>7.2f}B | {:<11} | {:>7} | {:>12} | {:>28} |\n",
                                  info.arch + " " + type, human_gb(info.n_bytes), double(info.n_params) / 1e9,
-                                 model->backend().name(), threads, test,
+                                 fmt::format("{}{}{}", model->backend().name(), isa.empty() ? "" : " ", isa),
+                                 threads, test,
                                  fmt::format("{:.2f} ({:.2f} - {:.2f})", s.median(), s.min(), s.max()));
     };
-    if (!pp.tps.empty()) row(fmt::format("pp{}", a.n_prompt), pp);
-    if (!tg.tps.empty()) row(fmt::format("tg{}", a.n_gen), tg);
+    const std::string at = a.depth > 0 ? fmt::format(" @ d{}", a.depth) : "";
+    if (!pp.tps.empty()) row(fmt::format("pp{}{}", a.n_prompt, at), pp);
+    if (!tg.tps.empty()) row(fmt::format("tg{}{}", a.n_gen, at), tg);
     if (bw) {
         std::cout << fmt::format("read bandwidth: {:.1f} GB/s ({} threads, {} MiB streaming read, best of {})\n",
                                  bw->gbs, bw->threads, bw->bytes >> 20, bw->passes);
@@ -193,6 +212,9 @@ void add_bench(CLI::App& app) {
     sub->add_option("--backend", a->backend, "cpu | vulkan | cuda")->capture_default_str();
     sub->add_option("--device", a->device, "GPU index for --backend vulkan|cuda (r1 info --devices lists them)")
         ->capture_default_str();
+    sub->add_option("-d,--depth", a->depth, "Tokens in the KV cache before each timed run (llama-bench -d)")
+        ->capture_default_str();
+    sub->add_option("--isa", a->isa, "Cap the CPU kernels at scalar | avx2 | avx512 (default: the CPU's best)");
     sub->add_option("-r,--repetitions", a->reps, "Repetitions of each test")->capture_default_str();
     sub->add_flag("--json", a->json, "Print one JSON object");
     sub->add_flag("--no-warmup", a->no_warmup, "Skip the untimed warm-up run");

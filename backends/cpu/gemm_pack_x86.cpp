@@ -28,14 +28,14 @@ namespace {
 // for every repacked matrix and per call for the per-call GEMM)
 
 // The 32 quants of a legacy 4-bit block: element j in the low nibble of qs[j], j+16 in the high.
-R1_VNNI inline void nibbles32(const uint8_t* qs, uint8_t* q) {
+R1_AVX2 inline void nibbles32(const uint8_t* qs, uint8_t* q) {
     for (int j = 0; j < 16; ++j) {
         q[j] = qs[j] & 0xF;
         q[j + 16] = qs[j] >> 4;
     }
 }
 
-R1_VNNI void unpack_q4_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_AVX2 void unpack_q4_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ4_0*>(row);
     for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
         nibbles32(x[b].qs, q);
@@ -44,7 +44,7 @@ R1_VNNI void unpack_q4_0(const void* row, int64_t n_in, uint8_t* q, float* dw, f
     }
 }
 
-R1_VNNI void unpack_q4_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_AVX2 void unpack_q4_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ4_1*>(row);
     for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
         nibbles32(x[b].qs, q);
@@ -55,7 +55,7 @@ R1_VNNI void unpack_q4_1(const void* row, int64_t n_in, uint8_t* q, float* dw, f
 
 // Element e of a Q5 block takes bit e of the little-endian qh as its fifth bit.
 template <class B>
-R1_VNNI void unpack_q5(const B* x, int64_t n_in, uint8_t* q, float* dw) {
+R1_AVX2 void unpack_q5(const B* x, int64_t n_in, uint8_t* q, float* dw) {
     for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
         uint32_t qh;
         std::memcpy(&qh, x[b].qh, 4);
@@ -67,18 +67,18 @@ R1_VNNI void unpack_q5(const B* x, int64_t n_in, uint8_t* q, float* dw) {
     }
 }
 
-R1_VNNI void unpack_q5_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_AVX2 void unpack_q5_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     unpack_q5(static_cast<const BlockQ5_0*>(row), n_in, q, dw);
     for (int64_t b = 0; b < n_in / 32; ++b) mw[b] = 16.0f * dw[b];
 }
 
-R1_VNNI void unpack_q5_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_AVX2 void unpack_q5_1(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ5_1*>(row);
     unpack_q5(x, n_in, q, dw);
     for (int64_t b = 0; b < n_in / 32; ++b) mw[b] = -fp16_to_fp32(x[b].m);
 }
 
-R1_VNNI void unpack_q8_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_AVX2 void unpack_q8_0(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ8_0*>(row);
     for (int64_t b = 0; b < n_in / 32; ++b, q += 32) {
         for (int j = 0; j < 32; ++j) q[j] = uint8_t(x[b].qs[j] ^ 0x80);  // q + 128
@@ -89,7 +89,7 @@ R1_VNNI void unpack_q8_0(const void* row, int64_t n_in, uint8_t* q, float* dw, f
 
 // Q4_K / Q5_K: sub-block j (32 elements) of a super-block has scale d·sc_j and min dmin·m_j.
 template <class B, bool kHigh>
-R1_VNNI void unpack_qk(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_AVX2 void unpack_qk(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const B*>(row);
     for (int64_t i = 0; i < n_in / kQK_K; ++i, q += kQK_K, dw += 8, mw += 8) {
         const float d = fp16_to_fp32(x[i].d), dmin = fp16_to_fp32(x[i].dmin);
@@ -115,7 +115,7 @@ R1_VNNI void unpack_qk(const void* row, int64_t n_in, uint8_t* q, float* dw, flo
 }
 
 // Q6_K: 16-element sub-blocks, w = d·sc·(q − 32).
-R1_VNNI void unpack_q6_k(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
+R1_AVX2 void unpack_q6_k(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw) {
     const auto* x = static_cast<const BlockQ6_K*>(row);
     for (int64_t i = 0; i < n_in / kQK_K; ++i, q += kQK_K, dw += 16, mw += 16) {
         const float d = fp16_to_fp32(x[i].d);
@@ -172,22 +172,30 @@ constexpr PackedFormat kPacked[] = {
     {GgmlType::Q6_K, 256, 3360},
 };
 
-// Four quants (dwords) of each of the 16 unpacked rows q (stride n_in) at element e.
-R1_VNNI inline __m512i gather4(const uint8_t* q, int64_t n_in, int64_t e) {
-    const __m512i row_off = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                               _mm512_set1_epi32(int32_t(n_in)));
-    return _mm512_i32gather_epi32(row_off, q + e, 1);
+// The packer is plain byte loops (compiled for AVX2, which every CPU that runs either product
+// has): the same bytes for the AVX-512 and the AVX2 kernels. A 16-row "vector" is 64 bytes whose
+// dword j holds four bytes of row j.
+struct Lanes {
+    alignas(64) uint8_t b[64];
+};
+
+// Four quants of each of the 16 unpacked rows q (stride n_in) at element e.
+R1_AVX2 inline Lanes gather4(const uint8_t* q, int64_t n_in, int64_t e) {
+    Lanes v;
+    for (int j = 0; j < kRows; ++j) std::memcpy(v.b + 4 * j, q + size_t(j) * size_t(n_in) + size_t(e), 4);
+    return v;
 }
 
-// 32 quants (<= 15) of 16 rows at element e as 4 nibble vectors.
-R1_VNNI void pack_nibbles(const uint8_t* q, int64_t n_in, int64_t e, uint8_t* out) {
+// 32 quants (<= 15) of 16 rows at element e as 4 nibble vectors: low nibble element 4i + c,
+// high nibble element 16 + 4i + c.
+R1_AVX2 void pack_nibbles(const uint8_t* q, int64_t n_in, int64_t e, uint8_t* out) {
     for (int i = 0; i < 4; ++i) {
-        const __m512i lo = gather4(q, n_in, e + 4 * i), hi = gather4(q, n_in, e + 16 + 4 * i);
-        _mm512_storeu_si512(out + 64 * i, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 4)));
+        const Lanes lo = gather4(q, n_in, e + 4 * i), hi = gather4(q, n_in, e + 16 + 4 * i);
+        for (int k = 0; k < 64; ++k) out[64 * i + k] = uint8_t(lo.b[k] | (hi.b[k] << 4));
     }
 }
 
-R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out,
+R1_AVX2 void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out,
                           int64_t n_in, uint8_t* q, float* dw, float* mw, uint8_t* out) {
     const int64_t nsb = n_in / kQK_K;
     unpack_rows(*find_format(pf.type), w, row_bytes, r0, n_out, n_in, q, dw, mw);
@@ -213,21 +221,20 @@ R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_b
         return;
     }
     if (pf.type == GgmlType::Q6_K) {
-        const __m512i low4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(0x03);
         for (int64_t i = 0; i < nsb; ++i, o += pf.block_bytes) {
             for (int m = 0; m < 8; ++m) {
-                __m512i wv[8];
+                Lanes wv[8];
                 for (int k = 0; k < 8; ++k) wv[k] = gather4(q, n_in, kQK_K * i + 32 * m + 4 * k);
+                uint8_t* pm = o + kQ6KHead + kQ6KPair * m;
                 for (int k = 0; k < 4; ++k)
-                    _mm512_storeu_si512(o + kQ6KHead + kQ6KPair * m + 64 * k,
-                                        _mm512_or_si512(_mm512_and_si512(wv[k], low4),
-                                                        _mm512_slli_epi32(_mm512_and_si512(wv[k + 4], low4), 4)));
-                for (int h = 0; h < 2; ++h) {
-                    __m512i hv = _mm512_setzero_si512();
-                    for (int k = 0; k < 4; ++k)
-                        hv = _mm512_or_si512(hv, _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(wv[4 * h + k], 4), two), 2 * k));
-                    _mm512_storeu_si512(o + kQ6KHead + kQ6KPair * m + 256 + 64 * h, hv);
-                }
+                    for (int c = 0; c < 64; ++c)
+                        pm[64 * k + c] = uint8_t((wv[k].b[c] & 0x0F) | ((wv[k + 4].b[c] & 0x0F) << 4));
+                for (int h = 0; h < 2; ++h)
+                    for (int c = 0; c < 64; ++c) {
+                        uint8_t hv = 0;
+                        for (int k = 0; k < 4; ++k) hv = uint8_t(hv | (((wv[4 * h + k].b[c] >> 4) & 3) << (2 * k)));
+                        pm[256 + 64 * h + c] = hv;
+                    }
             }
             auto* hd = reinterpret_cast<uint16_t*>(o);
             for (int r = 0; r < kRows; ++r) {
@@ -246,7 +253,10 @@ R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_b
         if (nib) {
             pack_nibbles(q, n_in, 32 * b, o);
         } else {
-            for (int i = 0; i < 8; ++i) _mm512_storeu_si512(o + 64 * i, gather4(q, n_in, 32 * b + 4 * i));
+            for (int i = 0; i < 8; ++i) {
+                const Lanes v = gather4(q, n_in, 32 * b + 4 * i);
+                std::memcpy(o + 64 * i, v.b, 64);
+            }
         }
         auto* hd = reinterpret_cast<uint16_t*>(o + wbytes);
         const auto* rows16 = reinterpret_cast<const uint8_t*>(w);
@@ -260,15 +270,30 @@ R1_VNNI void pack_panel_p(const PackedFormat& pf, const uint8_t* w, size_t row_b
 
 }  // namespace
 
+namespace {
+bool gemm_enabled() {
+    const char* e = std::getenv("R1_CPU_GEMM");
+    return !(e && std::strcmp(e, "0") == 0);
+}
+}  // namespace
+
 bool cpu_has_vnni() {
     static const bool ok = [] {
         __builtin_cpu_init();
-        if (const char* e = std::getenv("R1_CPU_GEMM"); e && std::strcmp(e, "0") == 0) return false;
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        return gemm_enabled() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                __builtin_cpu_supports("avx512vnni");
     }();
-    return ok;
+    return ok && isa_cap() >= Isa::Avx512;
+}
+
+bool cpu_has_avx2() {
+    static const bool ok = [] {
+        __builtin_cpu_init();
+        return gemm_enabled() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
+    }();
+    return ok && isa_cap() >= Isa::Avx2;
 }
 
 const Format* find_format(GgmlType t) {
@@ -284,7 +309,7 @@ const PackedFormat* find_packed(GgmlType t) {
 }
 
 // Rows r0 .. r0+15 unpacked into q (16 x n_in bytes), dw and mw (16 x n_sub); zeros past n_out.
-R1_VNNI void unpack_rows(const Format& f, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out, int64_t n_in,
+R1_AVX2 void unpack_rows(const Format& f, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out, int64_t n_in,
                          uint8_t* q, float* dw, float* mw) {
     const int64_t n_sub = n_in / f.sub;
     for (int j = 0; j < kRows; ++j) {
@@ -304,7 +329,7 @@ Acts ActBuffers::acts(int64_t n_in, int sub) const {
             .sa = sa.data(), .isum = isum.data(), .isum16 = isum16.data(), .nb = n_in / 32, .n_sub = n_in / sub};
 }
 
-R1_VNNI void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, ActBuffers& buf, int n_threads) {
+R1_AVX2 void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, ActBuffers& buf, int n_threads) {
     auto& rows = buf.rows;
     auto& da = buf.da;
     auto& sa = buf.sa;
@@ -345,7 +370,7 @@ using namespace vnni;
 
 bool pack_supported(GgmlType weight, int64_t n_in) {
     const PackedFormat* f = find_packed(weight);
-    return f && n_in > 0 && n_in % f->block == 0 && n_in <= kMaxIn && cpu_has_vnni();
+    return f && n_in > 0 && n_in % f->block == 0 && n_in <= kMaxIn && (cpu_has_vnni() || cpu_has_avx2());
 }
 
 size_t packed_bytes(GgmlType weight, int64_t n_out, int64_t n_in) {

@@ -183,6 +183,7 @@ using namespace vnni;
 
 void packed_matmul(const GemmArgs& g, int n_threads) {
     const PackedFormat& pf = *find_packed(g.type);
+    if (!cpu_has_vnni()) return packed_matmul_avx2(g, pf, g.packed, n_threads);
     ActBuffers buf;
     quantize_acts(g.x, g.n_tokens, g.n_in, 32, buf, n_threads);
     const Acts a = buf.acts(g.n_in, 32);

@@ -33,6 +33,8 @@
 
 #if R1_GEMM_X86
 #define R1_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma")))
+// Code both product paths run (unpackers, activation quantization): every AVX-512 CPU has AVX2.
+#define R1_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace r1::cpu::vnni {
 
@@ -41,8 +43,11 @@ constexpr int kTile = 8;                     // tokens per micro-kernel call
 constexpr size_t kPanelBudget = 512 * 1024;  // bytes of panels used per task (L2-resident)
 constexpr int64_t kMaxIn = int64_t(1) << 24; // longest row (int32 gather offsets)
 
-// AVX-512 F/BW/VL/DQ/VNNI on this CPU and not turned off with R1_CPU_GEMM=0.
+// AVX-512 F/BW/VL/DQ/VNNI on this CPU, not turned off with R1_CPU_GEMM=0 nor capped below
+// by set_cpu_isa_cap().
 bool cpu_has_vnni();
+// AVX2 + FMA + F16C, likewise (the products over load-time panels, gemm_packed_avx2.cpp).
+bool cpu_has_avx2();
 
 // One row of a block format to unsigned quants q (n_in bytes) and per-sub-block dw, mw.
 using UnpackFn = void (*)(const void* row, int64_t n_in, uint8_t* q, float* dw, float* mw);
@@ -55,7 +60,7 @@ struct Format {
 const Format* find_format(GgmlType t);  // nullptr: not a VNNI type
 
 // Rows r0 .. r0+15 unpacked into q (16 x n_in bytes), dw and mw (16 x n_sub); zeros past n_out.
-R1_VNNI void unpack_rows(const Format& f, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out,
+R1_AVX2 void unpack_rows(const Format& f, const uint8_t* w, size_t row_bytes, int64_t r0, int64_t n_out,
                          int64_t n_in, uint8_t* q, float* dw, float* mw);
 
 // Load-time panel layouts (gemm_pack_x86.cpp describes their bytes).
@@ -89,7 +94,10 @@ struct ActBuffers {
 };
 // x (n_tokens, n_in) to Q8_0 rows with the SIMD quantizer of the matvec kernels, then da, Σqa
 // and da·Σqa per sub-block of `sub` elements.
-R1_VNNI void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, ActBuffers& buf, int n_threads);
+R1_AVX2 void quantize_acts(const float* x, int64_t n_tokens, int64_t n_in, int sub, ActBuffers& buf, int n_threads);
+
+// The products over load-time panels on AVX2 CPUs (gemm_packed_avx2.cpp).
+void packed_matmul_avx2(const GemmArgs& g, const PackedFormat& pf, const void* packed, int n_threads);
 
 // Four activation bytes broadcast to every int32 lane.
 R1_VNNI inline __m512i bcast4(const uint8_t* p) {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "quant/types.h"
 
@@ -87,7 +88,7 @@ std::span<const QuantizeKernel> quantize_kernels();
 const MatvecKernel* find_matvec(GgmlType weight, GgmlType act);
 const QuantizeKernel* find_quantize(GgmlType act);
 
-// Batched products on the VNNI panels (gemm_x86.h): y (n_tokens, n_out) = x (n_tokens, n_in) · Wᵀ
+// Batched products on the int8 panels (gemm_x86.h): y (n_tokens, n_out) = x (n_tokens, n_in) · Wᵀ
 // with W quantized (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) and x float32, quantized
 // inside to Q8_0 per token; int8 dot products over 16-row interleaved weight panels.
 struct GemmArgs {
@@ -107,9 +108,24 @@ bool gemm_supported(GgmlType weight, int64_t n_in);
 // Threaded over panels of rows; the result does not depend on n_threads.
 void gemm(const GemmArgs& a, int n_threads);
 
+// Instruction-set classes of the CPU kernels, lowest first. The cap (r1 bench --isa, the tests)
+// makes one machine run the paths a smaller CPU takes: the int8 products and Highway's dispatch.
+enum class Isa { Scalar, Avx2, Avx512 };
+// The best class this CPU runs (x86: AVX-512 = F/BW/VL/DQ + VNNI; elsewhere Scalar, meaning
+// "Highway's own dispatch only").
+Isa cpu_isa();
+Isa isa_cap();
+// Caps every later kernel choice at `cap` (process-wide; set it before loading a model, since
+// weights are repacked for the ISA of the moment).
+void set_isa_cap(Isa cap);
+const char* isa_name(Isa isa);  // "scalar", "avx2", "avx512"
+// One of those names to the class; false for anything else.
+bool parse_isa(std::string_view name, Isa& out);
+
 // Weight matrices repacked once (at model load, gemm_pack_x86.cpp) into 16-row interleaved
 // panels: Q4_0, Q8_0, Q6_K (same bytes as the file) and Q4_K (+2.8%), used for every batch size,
-// decode included (gemm_packed_x86.cpp). pack_supported() is false where gemm_supported() would be.
+// decode included, by AVX-512 VNNI (gemm_packed_x86.cpp) or AVX2 (gemm_packed_avx2.cpp) kernels.
+// pack_supported() is false where neither runs.
 bool pack_supported(GgmlType weight, int64_t n_in);
 size_t packed_bytes(GgmlType weight, int64_t n_out, int64_t n_in);
 // out: packed_bytes() bytes.

@@ -4,6 +4,9 @@
 // Also the OpenMP row split shared by callers and benchmarks.
 #include <algorithm>
 
+#include <atomic>
+
+#include <hwy/targets.h>
 #include <omp.h>
 
 #include "backends/cpu/kernels.h"
@@ -120,6 +123,59 @@ void matvec_parallel(const MatvecKernel& k, const MatvecArgs& a, int n_threads) 
                       .n_in = a.n_in});
         }
     }
+}
+
+namespace {
+std::atomic<int> g_isa_cap{int(Isa::Avx512)};
+}  // namespace
+
+Isa cpu_isa() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    static const Isa isa = [] {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+            __builtin_cpu_supports("avx512vnni"))
+            return Isa::Avx512;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+            return Isa::Avx2;
+        return Isa::Scalar;
+    }();
+    return isa;
+#else
+    return Isa::Scalar;
+#endif
+}
+
+Isa isa_cap() { return Isa(g_isa_cap.load(std::memory_order_relaxed)); }
+
+void set_isa_cap(Isa cap) {
+    g_isa_cap.store(int(cap), std::memory_order_relaxed);
+    // Highway: no AVX-512 targets below Avx512, no x86 SIMD target at all for Scalar.
+    int64_t off = 0;
+#if defined(__x86_64__)
+    if (cap < Isa::Avx512) off |= HWY_AVX3 | HWY_AVX3_DL;
+    if (cap < Isa::Avx2) off |= HWY_AVX2 | HWY_SSE4 | HWY_SSSE3;
+#endif
+    hwy::DisableTargets(off);
+}
+
+const char* isa_name(Isa isa) {
+    switch (isa) {
+        case Isa::Scalar: return "scalar";
+        case Isa::Avx2: return "avx2";
+        case Isa::Avx512: return "avx512";
+    }
+    return "?";
+}
+
+bool parse_isa(std::string_view name, Isa& out) {
+    for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+        if (name == isa_name(i)) {
+            out = i;
+            return true;
+        }
+    return false;
 }
 
 }  // namespace r1::cpu

@@ -73,6 +73,34 @@ TEST(Bench, TextTable) {
     EXPECT_NE(r.out.find("roofline"), std::string::npos) << r.out;
 }
 
+// --isa caps the CPU kernels and is reported; -d fills the cache first and counts toward the
+// context length.
+TEST(Bench, IsaAndDepth) {
+    const std::string m = tiny_model().string();
+    RunResult r = run_r1({"bench", "-m", m, "-p", "4", "-n", "2", "-r", "1", "-d", "24", "--isa", "scalar",
+                          "--no-bandwidth", "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["isa"], "scalar");
+    EXPECT_EQ(j["depth"], 24);
+    EXPECT_GT(j["tg_tps"].get<double>(), 0);
+
+    r = run_r1({"bench", "-m", m, "-p", "4", "-n", "2", "-r", "1", "-d", "8", "--no-bandwidth"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("pp4 @ d8"), std::string::npos) << r.out;
+
+    // avx2 runs where the CPU has it and is refused in one line where it does not.
+    r = run_r1({"bench", "-m", m, "-p", "0", "-n", "1", "-r", "1", "--isa", "avx2", "--no-bandwidth", "--json"});
+    if (r.status == 0) EXPECT_EQ(nlohmann::json::parse(r.out)["isa"], "avx2");
+    else expect_one_line_error(r, "at most");
+
+    expect_one_line_error(run_r1({"bench", "-m", m, "--isa", "sse9", "-p", "1", "-n", "1"}), "sse9");
+    expect_one_line_error(run_r1({"bench", "-m", m, "-d", "-1"}), "-d");
+    expect_one_line_error(run_r1({"bench", "-m", m, "-d", "100000", "-p", "1", "-n", "1"}), "context");
+    expect_one_line_error(run_r1({"bench", "-m", m, "--backend", "vulkan", "--isa", "avx2", "-p", "1", "-n", "1"}),
+                          "avx2");
+}
+
 TEST(Bench, UserErrors) {
     const std::string m = tiny_model().string();
     expect_one_line_error(run_r1({"bench", "-m", m, "-r", "0"}), "-r");

@@ -1,4 +1,5 @@
-// The VNNI products of the kernel table (per-call and load-time panels) against their reference,
+// The int8 products of the kernel table (per-call and load-time panels, AVX-512 VNNI and AVX2)
+// against their reference,
 // the double-precision product of the dequantized weights and the activations rounded through
 // Q8_0 by quant/'s codec (the products' stated arithmetic), over ragged row counts (masked
 // panels) and token counts (every micro-kernel width), with 1/2/3 threads giving identical bits.
@@ -91,15 +92,78 @@ void check_kernel(const GemmKernel& k) {
     }
 }
 
-// Every VNNI product of the table against its reference (skipped without AVX-512 VNNI).
+// Restores the native kernels when a test that capped them ends.
+struct IsaCap {
+    explicit IsaCap(Isa cap) { set_isa_cap(cap); }
+    ~IsaCap() { set_isa_cap(Isa::Avx512); }
+};
+
+// Every int8 product of the table against its reference, at each instruction-set class this CPU
+// has (the cap makes an AVX-512 machine run the AVX2 kernels too); skipped on CPUs without AVX2.
 TEST(GemmKernels, MatchTheirReferences) {
     int ran = 0;
-    for (const GemmKernel& k : gemm_kernels()) {
-        if (!k.supported(k.weight, type_traits(k.weight).block_size)) continue;
-        check_kernel(k);
-        ++ran;
+    for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+        if (cpu_isa() < isa) continue;
+        IsaCap cap(isa);
+        for (const GemmKernel& k : gemm_kernels()) {
+            if (!k.supported(k.weight, type_traits(k.weight).block_size)) continue;
+            SCOPED_TRACE(isa_name(isa));
+            check_kernel(k);
+            ++ran;
+        }
     }
-    if (ran == 0) GTEST_SKIP() << "no AVX-512 VNNI on this CPU: the VNNI products are not used here";
+    if (ran == 0) GTEST_SKIP() << "no AVX2 on this CPU: the int8 products are not used here";
+}
+
+// Which products each class runs: AVX2 has the load-time panels only.
+TEST(GemmKernels, IsaCapSelectsTheProducts) {
+    if (cpu_isa() < Isa::Avx2) GTEST_SKIP() << "no AVX2 on this CPU";
+    {
+        IsaCap cap(Isa::Avx2);
+        EXPECT_TRUE(pack_supported(GgmlType::Q4_0, 32));
+        EXPECT_FALSE(gemm_supported(GgmlType::Q5_0, 32));
+    }
+    {
+        IsaCap cap(Isa::Scalar);
+        EXPECT_FALSE(pack_supported(GgmlType::Q4_0, 32));
+        EXPECT_FALSE(gemm_supported(GgmlType::Q4_0, 32));
+    }
+    Isa parsed = Isa::Scalar;
+    EXPECT_TRUE(parse_isa("avx2", parsed));
+    EXPECT_EQ(parsed, Isa::Avx2);
+    EXPECT_FALSE(parse_isa("avx3", parsed));
+}
+
+// Extreme quants: the AVX2 kernels' 16-bit pair sums must not saturate (Q8_0 at ±127 against
+// activations at ±127 of the same sign, Q6_K's q up to 63), and the result must match the reference.
+TEST(GemmKernels, SaturatingValuesStayExact) {
+    int ran = 0;
+    for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+        if (cpu_isa() < isa) continue;
+        IsaCap cap(isa);
+        for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q6_K, GgmlType::Q4_0, GgmlType::Q4_K}) {
+            const int64_t n_in = 256, n_out = 16, n_tok = 3;
+            std::vector<float> wf(size_t(n_out * n_in)), x(size_t(n_tok * n_in));
+            for (size_t i = 0; i < wf.size(); ++i) wf[i] = (i % 2 ? -1.0f : 1.0f) * ((i / 2) % 3 == 0 ? 1.0f : 0.999f);
+            for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 2 ? -1.0f : 1.0f);
+            std::vector<uint8_t> wq(size_t(n_out) * row_bytes(t, uint64_t(n_in)));
+            quantize_rows(t, wf.data(), wq.data(), n_out, n_in);
+            std::vector<uint8_t> mem(packed_bytes(t, n_out, n_in) + 64);
+            uint8_t* packed = mem.data() + (64 - reinterpret_cast<uintptr_t>(mem.data()) % 64) % 64;
+            pack_matrix(t, wq.data(), n_out, n_in, packed, 1);
+            std::vector<float> y(size_t(n_tok * n_out)), ref(y.size());
+            const GemmArgs a{.type = t, .w = wq.data(), .x = x.data(), .y = y.data(), .n_out = n_out, .n_in = n_in,
+                             .n_tokens = n_tok, .packed = packed};
+            packed_matmul(a, 1);
+            GemmArgs ra = a;
+            ra.y = ref.data();
+            gemm_q8_0_ref(ra);
+            for (size_t i = 0; i < y.size(); ++i)
+                ASSERT_NEAR(y[i], ref[i], 1e-5 * std::fabs(ref[i]) + 1e-3) << type_traits(t).name << " " << isa_name(isa) << " " << i;
+            ++ran;
+        }
+    }
+    if (ran == 0) GTEST_SKIP() << "no AVX2 on this CPU";
 }
 
 // The reference is the product it says: dequantized rows times Q8_0-rounded activations, here

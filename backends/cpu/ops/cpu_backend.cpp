@@ -1,6 +1,6 @@
 // The CPU Backend: tensors are host memory; each op runs at once (threaded, ops.h), so sync
 // is a no-op. Weights are read in place from the mapped file, except the matrices of the
-// formats with a packed layout (kernels.h), which are repacked once into 16-row VNNI panels,
+// formats with a packed layout (kernels.h), which are repacked once into 16-row panels (AVX-512 VNNI / AVX2),
 // and vectors stored as F16/BF16, which are converted to F32.
 #include "backends/cpu/ops/cpu_backend.h"
 
@@ -30,6 +30,7 @@ public:
     explicit CpuBackend(int n_threads) : n_threads_(resolve_threads(n_threads)) {}
 
     std::string_view name() const override { return "cpu"; }
+    std::string_view isa() const override { return isa_name(std::min(cpu_isa(), isa_cap())); }
     bool supports(Op op, GgmlType type) const override {
         switch (op) {
             case Op::GetRows:

@@ -44,14 +44,14 @@ const MatvecKernel* kernel_for(const Matrix& w) {
 }
 
 enum class MatmulPath {
-    Packed,   // weights repacked at load (VNNI panels): every batch size
+    Packed,   // weights repacked at load (AVX-512 VNNI or AVX2 panels): every batch size
     Gemm,     // panels packed per call: prompts (>= kGemmMinTokens) of the other block types
     Matvec,   // the SIMD matvec kernel of the type, per token, on tiles of rows
     Dequant,  // rows dequantized to float32 tiles (types without a kernel)
 };
 
 // The one place that decides how a product runs. Its load-time half, whether a matrix is packed
-// at all, is pack_supported() in load_weight (cpu_backend.cpp): the VNNI CPUs and types only.
+// at all, is pack_supported() in load_weight (cpu_backend.cpp): AVX2 or AVX-512 VNNI CPUs.
 MatmulPath matmul_path(const Matrix& w, int64_t n_tokens) {
     if (w.packed) return MatmulPath::Packed;
     if (n_tokens >= kGemmMinTokens && gemm_supported(w.type, w.n_in)) return MatmulPath::Gemm;
