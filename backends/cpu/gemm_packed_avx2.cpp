@@ -6,7 +6,8 @@
 //   unsigned quants must stay below 128: P4_0 and P4_K (<= 15) and P6_K (<= 63) hold. P8_0 stores
 //   q + 128 (<= 255); its kernel undoes the offset and multiplies |q| by qa carrying q's sign
 //   (vpsignb), the classic AVX2 form, exact since |q| <= 128 and |qa| <= 127.
-// A call computes 8 rows (one half panel) for up to 4 tokens: 4 int32 and 4 float accumulators
+// The 16-bit pair sums of 4-bit quants are added in 16 bits over a whole 32-element block
+// before one vpmaddwd (see pairs()). A call computes 8 rows (one half panel) for up to 4 tokens: 4 int32 and 4 float accumulators
 // fit the 16 vector registers with the weights. Each output is computed by one call in a fixed
 // order, so results do not depend on the thread count.
 #include <algorithm>
@@ -38,6 +39,13 @@ R1_AVX2 inline __m256i bcast4_256(const uint8_t* p) {
 // acc + Σ of four u·s products per int32 lane (u unsigned < 128, s signed).
 R1_AVX2 inline __m256i dot4(__m256i acc, __m256i u, __m256i s) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+}
+// Pairs of products summed in 16 bits (vpmaddubsw); several such sums may be added in 16 bits
+// while their bound stays below 2^15: eight for quants <= 15 (8·2·15·127 = 30480), two for
+// quants <= 63 (2·2·63·127 = 32004). widen() then sums pairs of lanes into int32.
+R1_AVX2 inline __m256i pairs(__m256i u, __m256i s) { return _mm256_maddubs_epi16(u, s); }
+R1_AVX2 inline __m256i widen(__m256i acc, __m256i p16) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
 }
 
 R1_AVX2 inline __m256 half_f16(const uint8_t* p) {
@@ -78,16 +86,18 @@ R1_AVX2 void micro_legacy(const uint8_t* panel, const Acts& a, int64_t t0, float
         __m256i dot[T];
         if constexpr (kNibble) {
             // Σ (q − 8)·qa = Σ q·qa − 8·Σqa.
-            for (int t = 0; t < T; ++t) dot[t] = _mm256_set1_epi32(-8 * a.isum[(t0 + t) * a.nb + b]);
+            __m256i s16[T];
+            for (int t = 0; t < T; ++t) s16[t] = _mm256_setzero_si256();
             for (int i = 0; i < 4; ++i) {
                 const __m256i pv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64 * i + ho));
                 const __m256i lo = _mm256_and_si256(pv, low4);
                 const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(pv, 4), low4);
                 for (int t = 0; t < T; ++t) {
-                    dot[t] = dot4(dot[t], lo, bcast4_256(xr[t] + xo + 4 * i));
-                    dot[t] = dot4(dot[t], hi, bcast4_256(xr[t] + xo + 16 + 4 * i));
+                    s16[t] = _mm256_add_epi16(s16[t], pairs(lo, bcast4_256(xr[t] + xo + 4 * i)));
+                    s16[t] = _mm256_add_epi16(s16[t], pairs(hi, bcast4_256(xr[t] + xo + 16 + 4 * i)));
                 }
             }
+            for (int t = 0; t < T; ++t) dot[t] = widen(_mm256_set1_epi32(-8 * a.isum[(t0 + t) * a.nb + b]), s16[t]);
         } else {
             for (int t = 0; t < T; ++t) dot[t] = _mm256_setzero_si256();
             for (int i = 0; i < 8; ++i) {
@@ -121,17 +131,18 @@ R1_AVX2 void micro_4k(const uint8_t* panel, const Acts& a, int64_t t0, float* y,
             const int64_t b = 8 * i + j;
             const size_t xo = size_t(b) * sizeof(BlockQ8_0);
             const uint8_t* ps = p + kQ4KHead + kQ4KSub * size_t(j);
-            __m256i dot[T];
-            for (int t = 0; t < T; ++t) dot[t] = _mm256_setzero_si256();
+            __m256i s16[T], dot[T];
+            for (int t = 0; t < T; ++t) s16[t] = _mm256_setzero_si256();
             for (int k = 0; k < 4; ++k) {
                 const __m256i pv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ps + 64 * k + ho));
                 const __m256i lo = _mm256_and_si256(pv, low4);
                 const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(pv, 4), low4);
                 for (int t = 0; t < T; ++t) {
-                    dot[t] = dot4(dot[t], lo, bcast4_256(xr[t] + xo + 4 * k));
-                    dot[t] = dot4(dot[t], hi, bcast4_256(xr[t] + xo + 16 + 4 * k));
+                    s16[t] = _mm256_add_epi16(s16[t], pairs(lo, bcast4_256(xr[t] + xo + 4 * k)));
+                    s16[t] = _mm256_add_epi16(s16[t], pairs(hi, bcast4_256(xr[t] + xo + 16 + 4 * k)));
                 }
             }
+            for (int t = 0; t < T; ++t) dot[t] = widen(_mm256_setzero_si256(), s16[t]);
             const __m256 dw = _mm256_mul_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
                                                     _mm_loadl_epi64(reinterpret_cast<const __m128i*>(ps + 256 + 8 * hf.h)))));
             const __m256 mw = _mm256_mul_ps(vdmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
