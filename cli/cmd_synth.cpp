@@ -13,6 +13,7 @@ struct SynthArgs {
     std::string preset, type = "q8_0", output, tokenizer;
     uint64_t seed = 1234;
     int threads = 0;
+    int64_t layers = 0;
     bool quiet = false, force = false;
 };
 
@@ -20,7 +21,7 @@ void run_synth(const SynthArgs& a) {
     auto mix = convert::mix_from_name(a.type);
     if (!mix) fail("--type '{}' is not one of: {}", a.type, convert::mix_names());
     convert::synth_model({.preset = a.preset, .output = a.output, .mix = *mix, .tokenizer = a.tokenizer,
-                          .seed = a.seed, .threads = a.threads, .quiet = a.quiet, .force = a.force});
+                          .seed = a.seed, .threads = a.threads, .layers = a.layers, .quiet = a.quiet, .force = a.force});
 }
 
 }  // namespace
@@ -35,6 +36,7 @@ void add_synth(CLI::App& app) {
                     "Hugging Face tokenizer folder to embed (padded to the preset's vocabulary)");
     sub->add_option("--seed", a->seed, "Random seed")->capture_default_str();
     sub->add_option("-t,--threads", a->threads, "Worker threads (0: all cores)");
+    sub->add_option("--layers", a->layers, "Write only the first N layers (0: all)")->check(CLI::NonNegativeNumber);
     sub->add_flag("-q,--quiet", a->quiet, "No progress output");
     sub->add_flag("-f,--force", a->force, "Overwrite an existing output file");
     sub->callback([a] { run_synth(*a); });

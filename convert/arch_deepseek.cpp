@@ -62,56 +62,59 @@ OutTensor k_b_tensor(std::string gguf_name, const Source& kv_b, int64_t n_head, 
 
 }  // namespace
 
-Plan build_plan_deepseek(const Checkpoint& ck) {
-    const auto& c = ck.config();
-    const bool v3 = c["model_type"] == "deepseek_v3";
-    Plan p;
-    p.arch = "deepseek2";
-    const int64_t n_embd = positive(c, "hidden_size");
-    const int64_t n_layer = positive(c, "num_hidden_layers");
-    const int64_t n_head = positive(c, "num_attention_heads");
-    const int64_t n_ff = positive(c, "intermediate_size");
-    const int64_t n_vocab = positive(c, "vocab_size");
-    const int64_t n_ctx = positive(c, "max_position_embeddings");
-    const int64_t q_lora = non_negative(c, "q_lora_rank", 0);  // 0 / null: "lite", plain q_proj
-    const int64_t kv_lora = positive(c, "kv_lora_rank");
-    const int64_t nope = positive(c, "qk_nope_head_dim");
-    const int64_t rope = positive(c, "qk_rope_head_dim");
-    const int64_t v_dim = positive(c, "v_head_dim");
-    const int64_t n_expert = non_negative(c, "n_routed_experts", 0);
-    const int64_t n_shared = non_negative(c, "n_shared_experts", 0);
-    const int64_t n_used = n_expert ? positive(c, "num_experts_per_tok") : 0;
-    const int64_t n_ff_exp = n_expert ? positive(c, "moe_intermediate_size") : 0;
-    const int64_t first_dense = non_negative(c, "first_k_dense_replace", 0);
-    const int64_t moe_freq = n_expert ? std::max<int64_t>(1, non_negative(c, "moe_layer_freq", 1)) : 1;
-    const double theta = config_num_or(c, "rope_theta", 10000.0);
-    const double eps = config_num_or(c, "rms_norm_eps", 1e-6);
-    const bool tied = config_bool_or(c, "tie_word_embeddings", false);
-    if (n_expert && n_used > n_expert)
-        fail("config.json: num_experts_per_tok {} exceeds n_routed_experts {}", n_used, n_expert);
+DeepseekHParams deepseek_hparams(const nlohmann::json& c) {
+    DeepseekHParams h;
+    h.v3 = c["model_type"] == "deepseek_v3";
+    h.n_embd = positive(c, "hidden_size");
+    h.n_layer = positive(c, "num_hidden_layers");
+    h.n_head = positive(c, "num_attention_heads");
+    h.n_ff = positive(c, "intermediate_size");
+    h.n_vocab = positive(c, "vocab_size");
+    h.n_ctx = positive(c, "max_position_embeddings");
+    h.q_lora = non_negative(c, "q_lora_rank", 0);  // 0 / null: "lite", plain q_proj
+    h.kv_lora = positive(c, "kv_lora_rank");
+    h.nope = positive(c, "qk_nope_head_dim");
+    h.rope = positive(c, "qk_rope_head_dim");
+    h.v_dim = positive(c, "v_head_dim");
+    h.n_expert = non_negative(c, "n_routed_experts", 0);
+    h.n_shared = non_negative(c, "n_shared_experts", 0);
+    h.n_used = h.n_expert ? positive(c, "num_experts_per_tok") : 0;
+    h.n_ff_exp = h.n_expert ? positive(c, "moe_intermediate_size") : 0;
+    h.first_dense = non_negative(c, "first_k_dense_replace", 0);
+    h.moe_freq = h.n_expert ? std::max<int64_t>(1, non_negative(c, "moe_layer_freq", 1)) : 1;
+    h.theta = config_num_or(c, "rope_theta", 10000.0);
+    h.eps = config_num_or(c, "rms_norm_eps", 1e-6);
+    h.tied = config_bool_or(c, "tie_word_embeddings", false);
+    if (h.n_expert && h.n_used > h.n_expert)
+        fail("config.json: num_experts_per_tok {} exceeds n_routed_experts {}", h.n_used, h.n_expert);
     if (config_bool_or(c, "attention_bias", false)) fail("config.json: attention_bias = true is not supported");
-    p.n_vocab = n_vocab;
-    p.n_layer = n_layer;
-    p.n_expert = n_expert;
-    auto is_moe = [&](int64_t i) { return n_expert > 0 && i >= first_dense && i % moe_freq == 0; };
+    return h;
+}
 
+void add_deepseek_metadata(Plan& p, const nlohmann::json& c, const DeepseekHParams& h) {
+    p.arch = "deepseek2";
+    p.n_vocab = h.n_vocab;
+    p.n_layer = h.n_layer;
+    p.n_expert = h.n_expert;
     const std::string a = "deepseek2.";
     auto u32 = [](int64_t x) { return static_cast<uint32_t>(x); };
-    p.set(a + "context_length", u32(n_ctx));
-    p.set(a + "embedding_length", u32(n_embd));
-    p.set(a + "block_count", u32(n_layer));
-    p.set(a + "feed_forward_length", u32(n_ff));
-    p.set(a + "attention.head_count", u32(n_head));
+    p.set(a + "context_length", u32(h.n_ctx));
+    p.set(a + "embedding_length", u32(h.n_embd));
+    p.set(a + "block_count", u32(h.n_layer));
+    p.set(a + "feed_forward_length", u32(h.n_ff));
+    p.set(a + "attention.head_count", u32(h.n_head));
     p.set(a + "attention.head_count_kv", uint32_t{1});
-    p.set(a + "attention.key_length", u32(kv_lora + rope));
-    p.set(a + "attention.value_length", u32(kv_lora));
-    p.set(a + "attention.key_length_mla", u32(nope + rope));
-    p.set(a + "attention.value_length_mla", u32(v_dim));
-    if (q_lora) p.set(a + "attention.q_lora_rank", u32(q_lora));
-    p.set(a + "attention.kv_lora_rank", u32(kv_lora));
-    p.set(a + "attention.layer_norm_rms_epsilon", static_cast<float>(eps));
-    p.set(a + "rope.dimension_count", u32(rope));
-    p.set(a + "rope.freq_base", static_cast<float>(theta));
+    p.set(a + "attention.key_length", u32(h.kv_lora + h.rope));
+    p.set(a + "attention.value_length", u32(h.kv_lora));
+    p.set(a + "attention.key_length_mla", u32(h.nope + h.rope));
+    p.set(a + "attention.value_length_mla", u32(h.v_dim));
+    // Written as 0 for models without q LoRA too: llama.cpp otherwise guesses "lite" from the
+    // layer count and refuses other depths (GGUF.md §3.5).
+    p.set(a + "attention.q_lora_rank", u32(h.q_lora));
+    p.set(a + "attention.kv_lora_rank", u32(h.kv_lora));
+    p.set(a + "attention.layer_norm_rms_epsilon", static_cast<float>(h.eps));
+    p.set(a + "rope.dimension_count", u32(h.rope));
+    p.set(a + "rope.freq_base", static_cast<float>(h.theta));
     auto rs = c.find("rope_scaling");
     if (rs != c.end() && !rs->is_null()) {
         if (!rs->is_object()) fail("config.json: rope_scaling must be an object or null");
@@ -126,27 +129,42 @@ Plan build_plan_deepseek(const Checkpoint& ck) {
         if (rs->contains("mscale_all_dim"))  // stored as 0.1 x mscale_all_dim (GGUF.md §3.5)
             p.set(a + "rope.scaling.yarn_log_multiplier", static_cast<float>(0.1 * config_num(*rs, "mscale_all_dim")));
     }
-    if (n_expert) {
-        p.set(a + "leading_dense_block_count", u32(first_dense));
-        p.set(a + "expert_count", u32(n_expert));
-        p.set(a + "expert_used_count", u32(n_used));
-        p.set(a + "expert_shared_count", u32(n_shared));
-        p.set(a + "expert_feed_forward_length", u32(n_ff_exp));
+    if (h.n_expert) {
+        p.set(a + "leading_dense_block_count", u32(h.first_dense));
+        p.set(a + "expert_count", u32(h.n_expert));
+        p.set(a + "expert_used_count", u32(h.n_used));
+        p.set(a + "expert_shared_count", u32(h.n_shared));
+        p.set(a + "expert_feed_forward_length", u32(h.n_ff_exp));
         p.set(a + "expert_weights_scale", static_cast<float>(config_num_or(c, "routed_scaling_factor", 1.0)));
         if (config_bool_or(c, "norm_topk_prob", false)) p.set(a + "expert_weights_norm", true);
-        std::string scoring = c.contains("scoring_func") ? c["scoring_func"].get<std::string>() : (v3 ? "sigmoid" : "softmax");
+        std::string scoring =
+            c.contains("scoring_func") ? c["scoring_func"].get<std::string>() : (h.v3 ? "sigmoid" : "softmax");
         if (scoring != "sigmoid" && scoring != "softmax")
             fail("config.json: scoring_func '{}' is not supported (sigmoid, softmax)", scoring);
         p.set(a + "expert_gating_func", uint32_t{scoring == "sigmoid" ? 2u : 1u});
         if (c.contains("n_group") && !c["n_group"].is_null()) {
             int64_t groups = positive(c, "n_group"), used = positive(c, "topk_group");
-            if (n_expert % groups != 0 || used > groups)
-                fail("config.json: n_group {} / topk_group {} do not divide n_routed_experts {}", groups, used, n_expert);
+            if (h.n_expert % groups != 0 || used > groups)
+                fail("config.json: n_group {} / topk_group {} do not divide n_routed_experts {}", groups, used,
+                     h.n_expert);
             p.set(a + "expert_group_count", u32(groups));
             p.set(a + "expert_group_used_count", u32(used));
         }
     }
-    p.set(a + "vocab_size", u32(n_vocab));
+    p.set(a + "vocab_size", u32(h.n_vocab));
+}
+
+Plan build_plan_deepseek(const Checkpoint& ck) {
+    const auto& c = ck.config();
+    const DeepseekHParams h = deepseek_hparams(c);
+    const bool v3 = h.v3;
+    const int64_t n_embd = h.n_embd, n_layer = h.n_layer, n_head = h.n_head, n_ff = h.n_ff, n_vocab = h.n_vocab;
+    const int64_t q_lora = h.q_lora, kv_lora = h.kv_lora, nope = h.nope, rope = h.rope, v_dim = h.v_dim;
+    const int64_t n_expert = h.n_expert, n_shared = h.n_shared, n_ff_exp = h.n_ff_exp;
+    const bool tied = h.tied;
+    Plan p;
+    add_deepseek_metadata(p, c, h);
+    auto is_moe = [&](int64_t i) { return h.is_moe(i); };
 
     // Blocks present must match num_hidden_layers (+ MTP layers, which are skipped).
     const int64_t n_mtp = non_negative(c, "num_nextn_predict_layers", 0);

@@ -66,6 +66,20 @@ DenseHParams dense_hparams(const nlohmann::json& config, const std::string& mode
 void add_dense_metadata(Plan& p, const nlohmann::json& config, const DenseHParams& h);
 Plan build_plan_deepseek(const Checkpoint& ck);
 
+// The hyper-parameters of a deepseek_v3 / deepseek_v2 config.json, checked; shared with `r1 synth`.
+struct DeepseekHParams {
+    bool v3 = false;  // model_type deepseek_v3 (sigmoid routing with a selection bias by default)
+    int64_t n_embd = 0, n_layer = 0, n_head = 0, n_ff = 0, n_vocab = 0, n_ctx = 0;
+    int64_t q_lora = 0, kv_lora = 0, nope = 0, rope = 0, v_dim = 0;  // q_lora 0: attn_q directly
+    int64_t n_expert = 0, n_shared = 0, n_used = 0, n_ff_exp = 0, first_dense = 0, moe_freq = 1;
+    double theta = 10000.0, eps = 1e-6;
+    bool tied = false;
+    bool is_moe(int64_t layer) const { return n_expert > 0 && layer >= first_dense && layer % moe_freq == 0; }
+};
+DeepseekHParams deepseek_hparams(const nlohmann::json& config);
+// The "deepseek2." metadata keys of GGUF.md §3.5 (sets p.arch, n_vocab, n_layer, n_expert).
+void add_deepseek_metadata(Plan& p, const nlohmann::json& config, const DeepseekHParams& h);
+
 // ---- helpers shared by the builders ----
 
 // Fetches a checkpoint tensor and checks its HF shape (outermost first); `why` names the

@@ -1,4 +1,4 @@
-// `r1 synth`: preset config.json objects -> the dense converter's metadata and tensor layout,
+// `r1 synth`: preset config.json objects -> the converters' metadata and tensor layouts,
 // random float rows (splitmix64 per row, Irwin-Hall approximation of a normal), then the
 // same type mix, tokenizer step and streaming writer as `r1 convert`.
 #include "convert/synth.h"
@@ -46,6 +46,57 @@ nlohmann::json llama3_config(int64_t n_embd, int64_t n_layer, int64_t n_head, in
             {"rope_scaling",
              {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0}, {"high_freq_factor", 4.0},
               {"original_max_position_embeddings", 8192}}}};
+}
+
+// deepseek_v3 / deepseek_v2 config.json fields (GGUF.md §4.2 for R1).
+struct DeepseekShape {
+    const char* model_type;
+    int64_t n_embd, n_layer, n_ff, n_head, q_lora, kv_lora, nope, rope, v_dim;
+    int64_t n_expert, n_used, n_shared, n_ff_exp, first_dense, n_group, topk_group;
+    double scale;
+    int64_t n_vocab, n_ctx;
+    double theta, eps, yarn_factor;  // yarn_factor 0: no rope scaling
+    int64_t yarn_orig_ctx;
+};
+
+nlohmann::json deepseek_config(const DeepseekShape& d) {
+    nlohmann::json c = {{"model_type", d.model_type},
+                        {"hidden_size", d.n_embd},
+                        {"num_hidden_layers", d.n_layer},
+                        {"intermediate_size", d.n_ff},
+                        {"num_attention_heads", d.n_head},
+                        {"num_key_value_heads", d.n_head},
+                        {"q_lora_rank", d.q_lora ? nlohmann::json(d.q_lora) : nlohmann::json(nullptr)},
+                        {"kv_lora_rank", d.kv_lora},
+                        {"qk_nope_head_dim", d.nope},
+                        {"qk_rope_head_dim", d.rope},
+                        {"v_head_dim", d.v_dim},
+                        {"n_routed_experts", d.n_expert},
+                        {"num_experts_per_tok", d.n_used},
+                        {"n_shared_experts", d.n_shared},
+                        {"moe_intermediate_size", d.n_ff_exp},
+                        {"first_k_dense_replace", d.first_dense},
+                        {"moe_layer_freq", 1},
+                        {"routed_scaling_factor", d.scale},
+                        {"norm_topk_prob", true},
+                        {"scoring_func", std::string(d.model_type) == "deepseek_v3" ? "sigmoid" : "softmax"},
+                        {"vocab_size", d.n_vocab},
+                        {"max_position_embeddings", d.n_ctx},
+                        {"rope_theta", d.theta},
+                        {"rms_norm_eps", d.eps},
+                        {"tie_word_embeddings", false},
+                        {"attention_bias", false},
+                        {"rope_scaling", nullptr}};
+    if (d.n_group > 1) {
+        c["n_group"] = d.n_group;
+        c["topk_group"] = d.topk_group;
+    }
+    if (d.yarn_factor > 0)
+        c["rope_scaling"] = {{"type", "yarn"},         {"factor", d.yarn_factor},
+                             {"original_max_position_embeddings", d.yarn_orig_ctx},
+                             {"beta_fast", 32},        {"beta_slow", 1},
+                             {"mscale", 1.0},          {"mscale_all_dim", 1.0}};
+    return c;
 }
 
 uint64_t splitmix64(uint64_t& s) {
@@ -98,6 +149,18 @@ const std::vector<SynthPreset>& synth_presets() {
         // Tiny shapes for tests: every row length a multiple of 256 so K-quants apply.
         {"tiny", qwen2_config(256, 2, 4, 2, 512, 1088, 4096, 1e-6)},
         {"tiny-llama", llama3_config(256, 2, 4, 2, 512, 1000)},
+        // deepseek2 (issue 14): Moonlight-16B-A3B's body with DeepSeek-V3's vocabulary, and
+        // DeepSeek-R1 itself (use --layers to write its first layers only).
+        {"deepseek-v3-16b-a3b", deepseek_config({"deepseek_v3", 2048, 27, 11264, 16, 0, 512, 128, 64, 128, 64, 6, 2,
+                                                 1408, 1, 1, 1, 2.446, 129280, 8192, 50000.0, 1e-5, 0, 0})},
+        {"deepseek-r1", deepseek_config({"deepseek_v3", 7168, 61, 18432, 128, 1536, 512, 128, 64, 128, 256, 8, 1,
+                                         2048, 3, 8, 4, 2.5, 129280, 163840, 10000.0, 1e-6, 40.0, 4096})},
+        // Tiny deepseek2 for tests: q LoRA, grouped sigmoid routing with bias, YaRN; and a
+        // "lite" one without q LoRA, with softmax routing and plain RoPE (deepseek_v2).
+        {"tiny-deepseek", deepseek_config({"deepseek_v3", 256, 3, 512, 4, 128, 64, 32, 16, 32, 8, 2, 1, 128, 1, 2,
+                                           1, 2.5, 1088, 1024, 10000.0, 1e-6, 4.0, 256})},
+        {"tiny-deepseek-lite", deepseek_config({"deepseek_v2", 256, 3, 512, 4, 0, 64, 32, 16, 32, 8, 2, 2, 128, 1, 1,
+                                                1, 1.0, 1088, 1024, 10000.0, 1e-6, 0, 0})},
     };
     return presets;
 }
@@ -114,9 +177,67 @@ const SynthPreset& find_synth_preset(std::string_view name) {
     fail("--preset '{}' is not one of: {}", name, synth_preset_names());
 }
 
-Plan build_synth_plan(const SynthPreset& preset, uint64_t seed) {
-    const nlohmann::json& c = preset.config;
+// deepseek2 in the tensor layout `r1 convert` writes (arch_deepseek.cpp): MLA with attn_k_b /
+// attn_v_b, stacked experts, shared experts, exp_probs_b for deepseek_v3.
+Plan deepseek_synth_plan(const nlohmann::json& c, uint64_t seed) {
+    const DeepseekHParams h = deepseek_hparams(c);
+    Plan p;
+    add_deepseek_metadata(p, c, h);
+    uint64_t index = 0;
+    auto add = [&](std::string name, std::vector<int64_t> ne, int layer, float mean) {
+        p.tensors.push_back(random_tensor(std::move(name), std::move(ne), layer, seed, index++, mean));
+    };
+    const int64_t q_dim = h.n_head * (h.nope + h.rope);
+    add("token_embd.weight", {h.n_embd, h.n_vocab}, -1, 0.0f);
+    for (int64_t i = 0; i < h.n_layer; ++i) {
+        const int L = int(i);
+        const std::string b = fmt::format("blk.{}.", i);
+        add(b + "attn_norm.weight", {h.n_embd}, L, 1.0f);
+        if (h.q_lora) {
+            add(b + "attn_q_a.weight", {h.n_embd, h.q_lora}, L, 0.0f);
+            add(b + "attn_q_a_norm.weight", {h.q_lora}, L, 1.0f);
+            add(b + "attn_q_b.weight", {h.q_lora, q_dim}, L, 0.0f);
+        } else {
+            add(b + "attn_q.weight", {h.n_embd, q_dim}, L, 0.0f);
+        }
+        add(b + "attn_kv_a_mqa.weight", {h.n_embd, h.kv_lora + h.rope}, L, 0.0f);
+        add(b + "attn_kv_a_norm.weight", {h.kv_lora}, L, 1.0f);
+        add(b + "attn_k_b.weight", {h.nope, h.kv_lora, h.n_head}, L, 0.0f);
+        add(b + "attn_v_b.weight", {h.kv_lora, h.v_dim, h.n_head}, L, 0.0f);
+        add(b + "attn_output.weight", {h.n_head * h.v_dim, h.n_embd}, L, 0.0f);
+        add(b + "ffn_norm.weight", {h.n_embd}, L, 1.0f);
+        if (!h.is_moe(i)) {
+            add(b + "ffn_gate.weight", {h.n_embd, h.n_ff}, L, 0.0f);
+            add(b + "ffn_up.weight", {h.n_embd, h.n_ff}, L, 0.0f);
+            add(b + "ffn_down.weight", {h.n_ff, h.n_embd}, L, 0.0f);
+            continue;
+        }
+        add(b + "ffn_gate_inp.weight", {h.n_embd, h.n_expert}, L, 0.0f);
+        if (h.v3) add(b + "exp_probs_b.bias", {h.n_expert}, L, 0.0f);
+        add(b + "ffn_gate_exps.weight", {h.n_embd, h.n_ff_exp, h.n_expert}, L, 0.0f);
+        add(b + "ffn_up_exps.weight", {h.n_embd, h.n_ff_exp, h.n_expert}, L, 0.0f);
+        add(b + "ffn_down_exps.weight", {h.n_ff_exp, h.n_embd, h.n_expert}, L, 0.0f);
+        if (h.n_shared) {
+            const int64_t n_sh = h.n_ff_exp * h.n_shared;
+            add(b + "ffn_gate_shexp.weight", {h.n_embd, n_sh}, L, 0.0f);
+            add(b + "ffn_up_shexp.weight", {h.n_embd, n_sh}, L, 0.0f);
+            add(b + "ffn_down_shexp.weight", {n_sh, h.n_embd}, L, 0.0f);
+        }
+    }
+    add("output_norm.weight", {h.n_embd}, -1, 1.0f);
+    if (!h.tied) add("output.weight", {h.n_embd, h.n_vocab}, -1, 0.0f);
+    return p;
+}
+
+Plan build_synth_plan(const SynthPreset& preset, uint64_t seed, int64_t n_layers) {
+    nlohmann::json c = preset.config;
+    if (n_layers > 0) {
+        if (n_layers > c.at("num_hidden_layers").get<int64_t>())
+            fail("--layers {}: the preset {} has {} layers", n_layers, preset.name, c.at("num_hidden_layers").get<int64_t>());
+        c["num_hidden_layers"] = n_layers;
+    }
     const std::string arch = c.at("model_type").get<std::string>();
+    if (arch.starts_with("deepseek")) return deepseek_synth_plan(c, seed);
     const DenseHParams h = dense_hparams(c, arch);
     Plan p;
     p.arch = arch;
@@ -159,7 +280,7 @@ void synth_model(const SynthOptions& o) {
     check_output_path(out);
     if (!o.tokenizer.empty() && !fs::is_directory(o.tokenizer))
         fail("--tokenizer {}: not a directory", o.tokenizer.string());
-    Plan plan = build_synth_plan(preset, o.seed);
+    Plan plan = build_synth_plan(preset, o.seed, o.layers);
     std::vector<TypeQuery> queries;
     for (const auto& t : plan.tensors) queries.push_back({t.name, t.ne, t.layer});
     std::vector<GgmlType> types = choose_types(queries, o.mix, false, plan.n_layer, plan.n_expert);

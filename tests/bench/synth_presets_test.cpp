@@ -127,6 +127,60 @@ TEST(SynthPresets, TypeMixesFollowLlamaQuantize) {
     EXPECT_EQ(q8[GgmlType::Q8_0], 198);
 }
 
+// deepseek2 presets (issue 14): R1's keys as GGUF.md §3.5 lists them, the Moonlight-shaped
+// body as the issue gives it, and --layers keeping the first layers only.
+TEST(SynthPresets, DeepseekPresetsMatchGgufTable) {
+    Plan r1 = build_synth_plan(find_synth_preset("deepseek-r1"), 1);
+    EXPECT_EQ(r1.arch, "deepseek2");
+    const std::map<std::string, uint32_t> want_u32 = {
+        {"block_count", 61}, {"context_length", 163840}, {"embedding_length", 7168},
+        {"feed_forward_length", 18432}, {"attention.head_count", 128}, {"attention.head_count_kv", 1},
+        {"attention.key_length", 576}, {"attention.value_length", 512}, {"attention.key_length_mla", 192},
+        {"attention.value_length_mla", 128}, {"attention.q_lora_rank", 1536}, {"attention.kv_lora_rank", 512},
+        {"rope.dimension_count", 64}, {"rope.scaling.original_context_length", 4096},
+        {"leading_dense_block_count", 3}, {"expert_count", 256}, {"expert_used_count", 8},
+        {"expert_shared_count", 1}, {"expert_feed_forward_length", 2048}, {"expert_gating_func", 2},
+        {"expert_group_count", 8}, {"expert_group_used_count", 4}, {"vocab_size", 129280}};
+    for (const auto& [k, v] : want_u32) EXPECT_EQ(meta_u32(r1, "deepseek2." + k), v) << k;
+    EXPECT_EQ(meta_f32(r1, "deepseek2.rope.scaling.factor"), 40.0f);
+    EXPECT_EQ(meta_f32(r1, "deepseek2.expert_weights_scale"), 2.5f);
+    EXPECT_FLOAT_EQ(meta_f32(r1, "deepseek2.rope.scaling.yarn_log_multiplier"), 0.1f);
+    auto s = shapes(r1);
+    EXPECT_EQ(s["blk.0.attn_q_a.weight"], (std::vector<int64_t>{7168, 1536}));
+    EXPECT_EQ(s["blk.0.attn_q_b.weight"], (std::vector<int64_t>{1536, 24576}));
+    EXPECT_EQ(s["blk.0.attn_kv_a_mqa.weight"], (std::vector<int64_t>{7168, 576}));
+    EXPECT_EQ(s["blk.0.attn_k_b.weight"], (std::vector<int64_t>{128, 512, 128}));
+    EXPECT_EQ(s["blk.0.attn_v_b.weight"], (std::vector<int64_t>{512, 128, 128}));
+    EXPECT_EQ(s["blk.0.attn_output.weight"], (std::vector<int64_t>{16384, 7168}));
+    EXPECT_EQ(s["blk.2.ffn_gate.weight"], (std::vector<int64_t>{7168, 18432}));
+    EXPECT_EQ(s.count("blk.3.ffn_gate.weight"), 0u);
+    EXPECT_EQ(s["blk.3.ffn_gate_inp.weight"], (std::vector<int64_t>{7168, 256}));
+    EXPECT_EQ(s["blk.3.exp_probs_b.bias"], (std::vector<int64_t>{256}));
+    EXPECT_EQ(s["blk.60.ffn_gate_exps.weight"], (std::vector<int64_t>{7168, 2048, 256}));
+    EXPECT_EQ(s["blk.60.ffn_down_exps.weight"], (std::vector<int64_t>{2048, 7168, 256}));
+    EXPECT_EQ(s["blk.60.ffn_up_shexp.weight"], (std::vector<int64_t>{7168, 2048}));
+
+    Plan four = build_synth_plan(find_synth_preset("deepseek-r1"), 1, 4);  // 3 dense + 1 MoE
+    EXPECT_EQ(meta_u32(four, "deepseek2.block_count"), 4u);
+    EXPECT_EQ(shapes(four).count("blk.3.ffn_down_exps.weight"), 1u);
+    EXPECT_EQ(shapes(four).count("blk.4.attn_norm.weight"), 0u);
+    EXPECT_THROW(build_synth_plan(find_synth_preset("deepseek-r1"), 1, 62), Error);
+
+    Plan moon = build_synth_plan(find_synth_preset("deepseek-v3-16b-a3b"), 1);
+    EXPECT_EQ(meta_u32(moon, "deepseek2.block_count"), 27u);
+    EXPECT_EQ(meta_u32(moon, "deepseek2.attention.q_lora_rank"), 0u);  // written, not omitted
+    EXPECT_EQ(meta_u32(moon, "deepseek2.expert_count"), 64u);
+    EXPECT_EQ(meta_u32(moon, "deepseek2.expert_used_count"), 6u);
+    EXPECT_EQ(meta_u32(moon, "deepseek2.expert_shared_count"), 2u);
+    EXPECT_EQ(meta_f32(moon, "deepseek2.expert_weights_scale"), 2.446f);
+    auto m = shapes(moon);
+    EXPECT_EQ(m["blk.0.attn_q.weight"], (std::vector<int64_t>{2048, 16 * 192}));
+    EXPECT_EQ(m["blk.0.ffn_gate.weight"], (std::vector<int64_t>{2048, 11264}));
+    EXPECT_EQ(m["blk.26.ffn_gate_exps.weight"], (std::vector<int64_t>{2048, 1408, 64}));
+    EXPECT_EQ(m["blk.26.ffn_gate_shexp.weight"], (std::vector<int64_t>{2048, 2816}));
+    EXPECT_EQ(m["token_embd.weight"], (std::vector<int64_t>{2048, 129280}));
+}
+
 TEST(SynthPresets, UnknownPresetNamesTheChoices) {
     try {
         find_synth_preset("r1-distill-qwen-3b");

@@ -7,10 +7,12 @@
 
 #include <cmath>
 #include <cstring>
+#include <unistd.h>
 
 #include "quant/codecs.h"
 #include "runtime/gguf/gguf.h"
 #include "runtime/models/models.h"
+#include "tests/cli/run_r1.h"
 #include "tests/model/goldens.h"
 
 namespace r1::test {
@@ -121,6 +123,50 @@ TEST(Deepseek2Legacy, KvBOnlyF16FileNextToF16Reference) {
     std::printf("attn_kv_b-only f16: mean KL(f16 reference || ours) = %.3g\n", kl);
     EXPECT_LE(kl, 5e-5);
     std::filesystem::remove(path);
+}
+
+// The shapes without a golden fixture (no q LoRA with softmax routing and plain RoPE; q LoRA
+// with grouped routing and YaRN), from `r1 synth`: one batch, odd batch splits and one token
+// at a time through the latent cache give the same logits. Agreement with llama.cpp on these
+// files is bench/peers/llama_cpp_logits_check.mjs's (it needs npm).
+TEST(Deepseek2Synth, LiteAndFullShapesDecodeIncrementallyAsInBatch) {
+    const auto dir = std::filesystem::temp_directory_path() / ("r1-ds2-synth-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    for (const std::string preset : {"tiny-deepseek-lite", "tiny-deepseek"}) {
+        SCOPED_TRACE(preset);
+        const auto path = dir / (preset + ".gguf");
+        const RunResult r = run_r1({"synth", "--preset", preset, "--type", "f32", "-o", path.string(), "-q", "-f"});
+        ASSERT_EQ(r.status, 0) << r.err;
+        auto m = load_model(path, {.name = "cpu", .n_threads = 2});
+        EXPECT_EQ(gguf::File::open(path)->get<uint32_t>("deepseek2.attention.q_lora_rank"),
+                  preset == "tiny-deepseek-lite" ? 0u : 128u);
+        std::vector<int32_t> ids(40);
+        for (size_t i = 0; i < ids.size(); ++i) ids[i] = int32_t((i * 7919 + 13) % 1088);
+        const int64_t V = m->info().n_vocab;
+        auto run = [&](int32_t n_batch, bool one_by_one) {
+            auto ctx = m->new_context({.n_ctx = 64, .kv_type = GgmlType::F32, .n_batch = n_batch});
+            std::vector<float> out(ids.size() * size_t(V));
+            if (!one_by_one) {
+                m->forward(*ctx, ids, Logits::All, out);
+                return out;
+            }
+            for (size_t i = 0; i < ids.size(); ++i)
+                m->forward(*ctx, std::span(ids).subspan(i, 1), Logits::Last,
+                           std::span(out).subspan(i * size_t(V), size_t(V)));
+            return out;
+        };
+        const auto batch = run(64, false), split = run(7, false), inc = run(64, true);
+        double d_split = 0, d_inc = 0, mx = 0;
+        for (size_t i = 0; i < batch.size(); ++i) {
+            d_split = std::max(d_split, double(std::fabs(split[i] - batch[i])));
+            d_inc = std::max(d_inc, double(std::fabs(inc[i] - batch[i])));
+            mx = std::max(mx, double(std::fabs(batch[i])));
+        }
+        EXPECT_GT(mx, 0.0);
+        EXPECT_LE(d_split, 1e-4 * mx);
+        EXPECT_LE(d_inc, 1e-4 * mx);
+    }
+    std::filesystem::remove_all(dir);
 }
 
 // The --pure quantized files with every weight dequantized to F32 are the fixture's reference
