@@ -52,12 +52,19 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // Bytes of weights one decode step reads: every tensor except the embedding table, of which a
-// step reads one row (the table counts when it doubles as the output projection).
+// step reads one row (the table counts when it doubles as the output projection), and of the
+// stacked experts (ffn_*_exps) only the expert_used_count of expert_count a token is routed to.
 uint64_t weight_bytes_per_token(const gguf::File& f) {
     const bool tied = f.find_tensor("output.weight") == nullptr;
+    const std::string arch = f.get_or<std::string>("general.architecture", "");
+    auto count = [&](const std::string& key) { return f.has(arch + "." + key) ? f.get_int(arch + "." + key) : 0; };
+    const int64_t n_expert = count("expert_count"), n_used = count("expert_used_count");
     uint64_t b = 0;
-    for (const auto& t : f.tensors())
-        if (tied || t.name != "token_embd.weight") b += t.n_bytes;
+    for (const auto& t : f.tensors()) {
+        if (!tied && t.name == "token_embd.weight") continue;
+        const bool experts = t.name.find("_exps.") != std::string::npos && n_used > 0 && n_used <= n_expert;
+        b += experts ? t.n_bytes / uint64_t(n_expert) * uint64_t(n_used) : t.n_bytes;
+    }
     return b;
 }
 

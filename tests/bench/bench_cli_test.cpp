@@ -51,6 +51,24 @@ TEST(Bench, JsonHasEveryDocumentedKey) {
     EXPECT_NEAR(fraction, j["tg_tps"].get<double>() * double(all - embd) / (bw * 1e9), 1e-9 * fraction + 1e-12);
 }
 
+// MoE (issue 14): a decode step reads only the routed experts' rows, expert_used_count of
+// expert_count of each stacked ffn_*_exps tensor; tiny-deepseek routes 2 of 8.
+TEST(Bench, MoeBytesPerTokenCountActiveExperts) {
+    static fs::path moe = synth("bench-tiny-deepseek", "tiny-deepseek", "q8_0");
+    RunResult r = run_r1({"bench", "-m", moe.string(), "-p", "0", "-n", "2", "-r", "1", "--no-bandwidth", "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    nlohmann::json j = nlohmann::json::parse(r.out);
+    auto f = gguf::File::open(moe);
+    uint64_t want = 0, exps = 0;
+    for (const auto& t : f->tensors()) {
+        if (t.name == "token_embd.weight") continue;
+        if (t.name.ends_with("_exps.weight")) exps += t.n_bytes / 8 * 2;
+        else want += t.n_bytes;
+    }
+    EXPECT_GT(exps, 0u);
+    EXPECT_EQ(j["bytes_per_token"], want + exps);
+}
+
 TEST(Bench, SkippedTestsAreNull) {
     RunResult r = run_r1({"bench", "-m", tiny_model().string(), "-p", "0", "-n", "2", "-r", "1", "--no-bandwidth",
                           "--json"});
