@@ -98,60 +98,60 @@ void add_deepseek_metadata(Plan& p, const nlohmann::json& c, const DeepseekHPara
     p.n_expert = h.n_expert;
     const std::string a = "deepseek2.";
     auto u32 = [](int64_t x) { return static_cast<uint32_t>(x); };
-    p.set(a + "context_length", u32(h.n_ctx));
-    p.set(a + "embedding_length", u32(h.n_embd));
-    p.set(a + "block_count", u32(h.n_layer));
-    p.set(a + "feed_forward_length", u32(h.n_ff));
-    p.set(a + "attention.head_count", u32(h.n_head));
+    p.set(a + "context_length", u32(h.n_ctx), "max_position_embeddings");
+    p.set(a + "embedding_length", u32(h.n_embd), "hidden_size");
+    p.set(a + "block_count", u32(h.n_layer), "num_hidden_layers");
+    p.set(a + "feed_forward_length", u32(h.n_ff), "intermediate_size");
+    p.set(a + "attention.head_count", u32(h.n_head), "num_attention_heads");
     p.set(a + "attention.head_count_kv", uint32_t{1});
-    p.set(a + "attention.key_length", u32(h.kv_lora + h.rope));
-    p.set(a + "attention.value_length", u32(h.kv_lora));
-    p.set(a + "attention.key_length_mla", u32(h.nope + h.rope));
-    p.set(a + "attention.value_length_mla", u32(h.v_dim));
+    p.set(a + "attention.key_length", u32(h.kv_lora + h.rope), "kv_lora_rank + qk_rope_head_dim");
+    p.set(a + "attention.value_length", u32(h.kv_lora), "kv_lora_rank");
+    p.set(a + "attention.key_length_mla", u32(h.nope + h.rope), "qk_nope_head_dim + qk_rope_head_dim");
+    p.set(a + "attention.value_length_mla", u32(h.v_dim), "v_head_dim");
     // Written as 0 for models without q LoRA too: llama.cpp otherwise guesses "lite" from the
     // layer count and refuses other depths (GGUF.md §3.5).
-    p.set(a + "attention.q_lora_rank", u32(h.q_lora));
-    p.set(a + "attention.kv_lora_rank", u32(h.kv_lora));
-    p.set(a + "attention.layer_norm_rms_epsilon", static_cast<float>(h.eps));
-    p.set(a + "rope.dimension_count", u32(h.rope));
-    p.set(a + "rope.freq_base", static_cast<float>(h.theta));
+    p.set(a + "attention.q_lora_rank", u32(h.q_lora), "q_lora_rank");
+    p.set(a + "attention.kv_lora_rank", u32(h.kv_lora), "kv_lora_rank");
+    p.set(a + "attention.layer_norm_rms_epsilon", static_cast<float>(h.eps), "rms_norm_eps");
+    p.set(a + "rope.dimension_count", u32(h.rope), "qk_rope_head_dim");
+    p.set(a + "rope.freq_base", static_cast<float>(h.theta), "rope_theta");
     auto rs = c.find("rope_scaling");
     if (rs != c.end() && !rs->is_null()) {
         if (!rs->is_object()) fail("config.json: rope_scaling must be an object or null");
         std::string type = rs->contains("type") ? (*rs)["type"].get<std::string>()
                            : rs->contains("rope_type") ? (*rs)["rope_type"].get<std::string>() : "";
         if (type != "yarn") fail("config.json: rope_scaling type '{}' is not supported for deepseek (yarn only)", type);
-        p.set(a + "rope.scaling.type", std::string("yarn"));
-        p.set(a + "rope.scaling.factor", static_cast<float>(config_num(*rs, "factor")));
-        p.set(a + "rope.scaling.original_context_length", u32(config_int(*rs, "original_max_position_embeddings")));
-        p.set(a + "rope.scaling.yarn_beta_fast", static_cast<float>(config_num_or(*rs, "beta_fast", 32.0)));
-        p.set(a + "rope.scaling.yarn_beta_slow", static_cast<float>(config_num_or(*rs, "beta_slow", 1.0)));
+        p.set(a + "rope.scaling.type", std::string("yarn"), "rope_scaling");
+        p.set(a + "rope.scaling.factor", static_cast<float>(config_num(*rs, "factor")), "rope_scaling");
+        p.set(a + "rope.scaling.original_context_length", u32(config_int(*rs, "original_max_position_embeddings")), "rope_scaling");
+        p.set(a + "rope.scaling.yarn_beta_fast", static_cast<float>(config_num_or(*rs, "beta_fast", 32.0)), "rope_scaling");
+        p.set(a + "rope.scaling.yarn_beta_slow", static_cast<float>(config_num_or(*rs, "beta_slow", 1.0)), "rope_scaling");
         if (rs->contains("mscale_all_dim"))  // stored as 0.1 x mscale_all_dim (GGUF.md §3.5)
-            p.set(a + "rope.scaling.yarn_log_multiplier", static_cast<float>(0.1 * config_num(*rs, "mscale_all_dim")));
+            p.set(a + "rope.scaling.yarn_log_multiplier", static_cast<float>(0.1 * config_num(*rs, "mscale_all_dim")), "rope_scaling");
     }
     if (h.n_expert) {
-        p.set(a + "leading_dense_block_count", u32(h.first_dense));
-        p.set(a + "expert_count", u32(h.n_expert));
-        p.set(a + "expert_used_count", u32(h.n_used));
-        p.set(a + "expert_shared_count", u32(h.n_shared));
-        p.set(a + "expert_feed_forward_length", u32(h.n_ff_exp));
-        p.set(a + "expert_weights_scale", static_cast<float>(config_num_or(c, "routed_scaling_factor", 1.0)));
-        if (config_bool_or(c, "norm_topk_prob", false)) p.set(a + "expert_weights_norm", true);
+        p.set(a + "leading_dense_block_count", u32(h.first_dense), "first_k_dense_replace");
+        p.set(a + "expert_count", u32(h.n_expert), "n_routed_experts");
+        p.set(a + "expert_used_count", u32(h.n_used), "num_experts_per_tok");
+        p.set(a + "expert_shared_count", u32(h.n_shared), "n_shared_experts");
+        p.set(a + "expert_feed_forward_length", u32(h.n_ff_exp), "moe_intermediate_size");
+        p.set(a + "expert_weights_scale", static_cast<float>(config_num_or(c, "routed_scaling_factor", 1.0)), "routed_scaling_factor");
+        if (config_bool_or(c, "norm_topk_prob", false)) p.set(a + "expert_weights_norm", true, "norm_topk_prob");
         std::string scoring =
             c.contains("scoring_func") ? c["scoring_func"].get<std::string>() : (h.v3 ? "sigmoid" : "softmax");
         if (scoring != "sigmoid" && scoring != "softmax")
             fail("config.json: scoring_func '{}' is not supported (sigmoid, softmax)", scoring);
-        p.set(a + "expert_gating_func", uint32_t{scoring == "sigmoid" ? 2u : 1u});
+        p.set(a + "expert_gating_func", uint32_t{scoring == "sigmoid" ? 2u : 1u}, "scoring_func");
         if (c.contains("n_group") && !c["n_group"].is_null()) {
             int64_t groups = positive(c, "n_group"), used = positive(c, "topk_group");
             if (h.n_expert % groups != 0 || used > groups)
                 fail("config.json: n_group {} / topk_group {} do not divide n_routed_experts {}", groups, used,
                      h.n_expert);
-            p.set(a + "expert_group_count", u32(groups));
-            p.set(a + "expert_group_used_count", u32(used));
+            p.set(a + "expert_group_count", u32(groups), "n_group");
+            p.set(a + "expert_group_used_count", u32(used), "topk_group");
         }
     }
-    p.set(a + "vocab_size", u32(h.n_vocab));
+    p.set(a + "vocab_size", u32(h.n_vocab), "vocab_size");
 }
 
 Plan build_plan_deepseek(const Checkpoint& ck) {

@@ -83,20 +83,21 @@ void add_dense_metadata(Plan& p, const nlohmann::json& c, const DenseHParams& h)
     const std::string a = p.arch + ".";
     p.n_vocab = h.n_vocab;
     p.n_layer = h.n_layer;
-    p.set(a + "context_length", static_cast<uint32_t>(h.n_ctx));
-    p.set(a + "embedding_length", static_cast<uint32_t>(h.n_embd));
-    p.set(a + "block_count", static_cast<uint32_t>(h.n_layer));
-    p.set(a + "feed_forward_length", static_cast<uint32_t>(h.n_ff));
-    p.set(a + "attention.head_count", static_cast<uint32_t>(h.n_head));
-    p.set(a + "attention.head_count_kv", static_cast<uint32_t>(h.n_head_kv));
-    p.set(a + "rope.freq_base", static_cast<float>(h.theta));
-    p.set(a + "attention.layer_norm_rms_epsilon", static_cast<float>(h.eps));
-    p.set(a + "rope.dimension_count", static_cast<uint32_t>(h.head_dim));
+    p.set(a + "context_length", static_cast<uint32_t>(h.n_ctx), "max_position_embeddings");
+    p.set(a + "embedding_length", static_cast<uint32_t>(h.n_embd), "hidden_size");
+    p.set(a + "block_count", static_cast<uint32_t>(h.n_layer), "num_hidden_layers");
+    p.set(a + "feed_forward_length", static_cast<uint32_t>(h.n_ff), "intermediate_size");
+    p.set(a + "attention.head_count", static_cast<uint32_t>(h.n_head), "num_attention_heads");
+    p.set(a + "attention.head_count_kv", static_cast<uint32_t>(h.n_head_kv), "num_key_value_heads");
+    p.set(a + "rope.freq_base", static_cast<float>(h.theta), "rope_theta");
+    p.set(a + "attention.layer_norm_rms_epsilon", static_cast<float>(h.eps), "rms_norm_eps");
+    p.set(a + "rope.dimension_count", static_cast<uint32_t>(h.head_dim),
+          h.explicit_head_dim ? "head_dim" : "hidden_size / num_attention_heads");
     if (h.explicit_head_dim) {
-        p.set(a + "attention.key_length", static_cast<uint32_t>(h.head_dim));
-        p.set(a + "attention.value_length", static_cast<uint32_t>(h.head_dim));
+        p.set(a + "attention.key_length", static_cast<uint32_t>(h.head_dim), "head_dim");
+        p.set(a + "attention.value_length", static_cast<uint32_t>(h.head_dim), "head_dim");
     }
-    p.set(a + "vocab_size", static_cast<uint32_t>(h.n_vocab));
+    p.set(a + "vocab_size", static_cast<uint32_t>(h.n_vocab), "vocab_size");
 
     // RoPE scaling: llama3 becomes rope_freqs.weight; linear becomes keys; others are refused.
     auto rs = c.find("rope_scaling");
@@ -112,8 +113,8 @@ void add_dense_metadata(Plan& p, const nlohmann::json& c, const DenseHParams& h)
             t.produce = [f](int64_t, int64_t, float* dst) { std::copy(f.begin(), f.end(), dst); };
             p.tensors.push_back(std::move(t));
         } else if (type == "linear") {
-            p.set(a + "rope.scaling.type", std::string("linear"));
-            p.set(a + "rope.scaling.factor", static_cast<float>(config_num(*rs, "factor")));
+            p.set(a + "rope.scaling.type", std::string("linear"), "rope_scaling");
+            p.set(a + "rope.scaling.factor", static_cast<float>(config_num(*rs, "factor")), "rope_scaling");
         } else if (type != "default") {
             fail("config.json: rope_scaling type '{}' is not supported for {}", type, p.arch);
         }

@@ -61,6 +61,7 @@ void convert_checkpoint(const ConvertOptions& o) {
     } catch (const nlohmann::json::exception& e) {
         fail("{}: config.json: {}", ck.dir().string(), e.what());
     }
+    check_hparams(plan, (ck.dir() / "config.json").string());
     std::vector<TypeQuery> queries;
     for (const auto& t : plan.tensors) queries.push_back({t.name, t.ne, t.layer});
     std::vector<GgmlType> types = choose_types(queries, o.mix, o.pure, plan.n_layer, plan.n_expert);

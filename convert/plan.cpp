@@ -7,6 +7,8 @@
 
 #include <fmt/ranges.h>
 
+#include "runtime/hparams/hparams.h"
+
 namespace r1::convert {
 
 Plan build_plan(const Checkpoint& ck) {
@@ -23,6 +25,19 @@ Plan build_plan(const Checkpoint& ck) {
         fail("{}: {} checkpoint tensors are not used by the {} mapping, e.g. '{}'", ck.dir().string(),
              extra.size(), model_type, extra.front());
     return p;
+}
+
+void check_hparams(const Plan& p, const std::string& source) {
+    auto find = [&p](std::string_view key) -> const gguf::Value* {
+        for (const auto& [k, v] : p.metadata)
+            if (k == key) return &v;
+        return nullptr;
+    };
+    auto origin = [&p](std::string_view key) {
+        auto it = p.origin.find(std::string(key));
+        return it == p.origin.end() ? std::string() : it->second;
+    };
+    r1::check_hparams(HParams(source, find, p.arch, origin));
 }
 
 Source expect_tensor(const Checkpoint& ck, const std::string& name, const std::vector<int64_t>& shape,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,9 +41,17 @@ struct Plan {
     int64_t n_vocab = 0;                                     // embedding rows (vocab_size)
     int64_t n_layer = 0;
     int64_t n_expert = 0;                                    // routed experts, 0 for dense
+    std::map<std::string, std::string> origin;               // metadata key -> config.json field
 
-    void set(std::string key, gguf::Value v) { metadata.emplace_back(std::move(key), std::move(v)); }
+    void set(std::string key, gguf::Value v, std::string from = {}) {
+        if (!from.empty()) origin[key] = std::move(from);
+        metadata.emplace_back(std::move(key), std::move(v));
+    }
 };
+
+// Applies the runtime's hyper-parameter rules (runtime/hparams) to the plan's metadata, so no
+// file is written that `r1 run` refuses; errors name `source` and the config.json field.
+void check_hparams(const Plan& p, const std::string& source);
 
 // Builds the plan for the checkpoint's config.json model_type (qwen2, llama, deepseek_v3,
 // deepseek_v2). Every config field is checked against the tensor shapes here, before any

@@ -10,6 +10,7 @@
 #include "convert/plan.h"
 #include "convert/stream.h"
 #include "quant/codecs.h"
+#include "runtime/hparams/hparams.h"
 
 namespace r1::convert {
 
@@ -19,6 +20,7 @@ void quantize_gguf(const ConvertOptions& o) {
     check_output_path(o);
     auto in = gguf::File::open(o.input);
     const std::string arch = in->get<std::string>("general.architecture");
+    check_hparams(HParams(*in, arch));  // the runtime's rules: never write a file r1 run refuses
     const int64_t n_layer = in->get_int(arch + ".block_count");
     const int64_t n_expert = in->has(arch + ".expert_count") ? in->get_int(arch + ".expert_count") : 0;
 

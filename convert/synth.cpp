@@ -281,6 +281,7 @@ void synth_model(const SynthOptions& o) {
     if (!o.tokenizer.empty() && !fs::is_directory(o.tokenizer))
         fail("--tokenizer {}: not a directory", o.tokenizer.string());
     Plan plan = build_synth_plan(preset, o.seed, o.layers);
+    check_hparams(plan, fmt::format("synth preset {}", preset.name));
     std::vector<TypeQuery> queries;
     for (const auto& t : plan.tensors) queries.push_back({t.name, t.ne, t.layer});
     std::vector<GgmlType> types = choose_types(queries, o.mix, false, plan.n_layer, plan.n_expert);

@@ -1,5 +1,5 @@
-// HParams and TensorLoader: every key typed and bounded, every tensor shape and type checked
-// before a kernel sees it, each error naming the file, key or tensor and what is wrong.
+// TensorLoader: every tensor shape and type checked before a kernel sees it, each error naming
+// the file and tensor and what is wrong.
 #include "runtime/model/loader.h"
 
 #include <cmath>
@@ -17,94 +17,7 @@ std::string shape_str(const gguf::TensorInfo& t) {
     return s + ")";
 }
 
-bool is_integer(gguf::ValueType t) {
-    using VT = gguf::ValueType;
-    return t == VT::U8 || t == VT::I8 || t == VT::U16 || t == VT::I16 || t == VT::U32 || t == VT::I32 ||
-           t == VT::U64 || t == VT::I64;
-}
-
 }  // namespace
-
-int64_t HParams::as_count(const std::string& key, const gguf::Value& v) const {
-    if (v.type() == gguf::ValueType::ARRAY) {
-        const auto& a = std::get<gguf::Array>(v.v);
-        if (!is_integer(a.elem_type))
-            fail("{}: key '{}': expected an integer, got an array of {}", f_.source(), key,
-                 gguf::value_type_name(a.elem_type));
-        if (int64_t(a.items.size()) != n_layer_)
-            fail("{}: key '{}': per-layer array has {} values, block_count is {}", f_.source(), key,
-                 a.items.size(), n_layer_);
-        int64_t first = 0;
-        for (size_t i = 0; i < a.items.size(); ++i) {
-            const int64_t x = as_count(key, a.items[i]);
-            if (i == 0) first = x;
-            else if (x != first)
-                fail("{}: key '{}': different values per layer are not supported", f_.source(), key);
-        }
-        return first;
-    }
-    return std::visit(
-        [&](const auto& x) -> int64_t {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-                if constexpr (std::is_same_v<T, uint64_t>)
-                    if (x > uint64_t(INT64_MAX)) fail("{}: key '{}': value {} is too large", f_.source(), key, x);
-                return int64_t(x);
-            } else {
-                fail("{}: key '{}': expected an integer, got {}", f_.source(), key, gguf::value_type_name(v.type()));
-            }
-        },
-        v.v);
-}
-
-std::optional<int64_t> HParams::count_opt(std::string_view key, int64_t min, int64_t max) const {
-    const std::string k = full(key);
-    const gguf::Value* v = f_.find(k);
-    if (!v) return std::nullopt;
-    const int64_t x = as_count(k, *v);
-    if (x < min || x > max) fail("{}: key '{}' = {} is out of range [{}, {}]", f_.source(), k, x, min, max);
-    return x;
-}
-
-int64_t HParams::count(std::string_view key, int64_t min, int64_t max) const {
-    auto x = count_opt(key, min, max);
-    if (!x) fail("{}: missing key '{}'", f_.source(), full(key));
-    return *x;
-}
-
-std::optional<float> HParams::real_opt(std::string_view key, float min, float max) const {
-    const std::string k = full(key);
-    const gguf::Value* v = f_.find(k);
-    if (!v) return std::nullopt;
-    double x;
-    if (v->type() == gguf::ValueType::F32) x = std::get<float>(v->v);
-    else if (v->type() == gguf::ValueType::F64) x = std::get<double>(v->v);
-    else fail("{}: key '{}': expected a float, got {}", f_.source(), k, gguf::value_type_name(v->type()));
-    if (!std::isfinite(x) || x < min || x > max)
-        fail("{}: key '{}' = {} is out of range [{}, {}]", f_.source(), k, x, min, max);
-    return float(x);
-}
-
-float HParams::real(std::string_view key, float min, float max) const {
-    auto x = real_opt(key, min, max);
-    if (!x) fail("{}: missing key '{}'", f_.source(), full(key));
-    return *x;
-}
-
-std::optional<std::string> HParams::string_opt(std::string_view key) const {
-    const std::string k = full(key);
-    if (!f_.has(k)) return std::nullopt;
-    return f_.get<std::string>(k);
-}
-
-std::optional<bool> HParams::flag_opt(std::string_view key) const {
-    const std::string k = full(key);
-    const gguf::Value* v = f_.find(k);
-    if (!v) return std::nullopt;
-    if (v->type() != gguf::ValueType::BOOL)
-        fail("{}: key '{}': expected a bool, got {}", f_.source(), k, gguf::value_type_name(v->type()));
-    return std::get<bool>(v->v);
-}
 
 const gguf::TensorInfo& TensorLoader::find(const std::string& name) {
     const gguf::TensorInfo* t = f_.find_tensor(name);

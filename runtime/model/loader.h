@@ -1,43 +1,18 @@
 // Reading a model's GGUF description with every check of RELIABILITY.md §4.2: typed,
-// range-checked hyper-parameters (M02-M04) and tensors checked by name, shape and type
-// against them (M05, M06). Families use these; they never read the file directly.
+// range-checked hyper-parameters (M02-M04, runtime/hparams) and tensors checked by name, shape
+// and type against them (M05, M06). Families use these; they never read the file directly.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "backends/backend.h"
 #include "runtime/gguf/gguf.h"
+#include "runtime/hparams/hparams.h"
 
 namespace r1 {
-
-// Hyper-parameters under "<arch>." with their bounds.
-class HParams {
-public:
-    HParams(const gguf::File& file, std::string arch) : f_(file), arch_(std::move(arch)) {}
-
-    // Required integer key in [min, max]; an array value must have n_layer equal elements (M04).
-    int64_t count(std::string_view key, int64_t min, int64_t max) const;
-    std::optional<int64_t> count_opt(std::string_view key, int64_t min, int64_t max) const;
-    float real(std::string_view key, float min, float max) const;
-    std::optional<float> real_opt(std::string_view key, float min, float max) const;
-    std::optional<std::string> string_opt(std::string_view key) const;
-    std::optional<bool> flag_opt(std::string_view key) const;
-    // Per-layer arrays are checked against this (set once block_count is known).
-    void set_n_layer(int64_t n) { n_layer_ = n; }
-
-    std::string full(std::string_view key) const { return arch_ + "." + std::string(key); }
-
-private:
-    int64_t as_count(const std::string& key, const gguf::Value& v) const;
-    const gguf::File& f_;
-    std::string arch_;
-    int64_t n_layer_ = 0;
-};
 
 // Checks each tensor by name, shape and type, and hands it to the backend that will use it
 // (set with use()); remembers which were used. Files pages of tensors no backend reads in

@@ -17,12 +17,7 @@
 namespace r1 {
 namespace {
 
-constexpr int64_t kMaxLayers = 1024;
-constexpr int64_t kMaxDim = int64_t(1) << 20;
-constexpr int64_t kMaxHeads = 4096;
-constexpr int64_t kMaxExperts = 1 << 16;
-constexpr int64_t kMaxVocab = int64_t(1) << 24;
-constexpr int64_t kMaxCtx = int64_t(1) << 24;
+constexpr int64_t kMaxVocab = int64_t(1) << 24;  // token_embd rows (the vocab_size key: runtime/hparams)
 constexpr int64_t kLogitRows = 32;  // output rows projected at once (bounds the logits scratch)
 
 struct Deepseek2Config {
@@ -42,111 +37,55 @@ struct Deepseek2Config {
     bool is_moe(int32_t il) const { return n_expert > 0 && il >= n_dense_lead; }
 };
 
-// Every hyper-parameter from its key (GGUF.md §3.5); missing or inconsistent ones are errors.
+// Every hyper-parameter from its key (GGUF.md §3.5) by the rules `r1 convert` also applies
+// (runtime/hparams); missing or inconsistent ones are errors. Tensor-dependent checks here.
 Deepseek2Config read_config(const gguf::File& f) {
-    HParams hp(f, "deepseek2");
+    const Deepseek2Params p = read_deepseek2_params(HParams(f, "deepseek2"));
     auto bad = [&](const std::string& what) { fail("{}: {}", f.source(), what); };
     Deepseek2Config c;
-    c.n_layer = int32_t(hp.count("block_count", 1, kMaxLayers));
-    hp.set_n_layer(c.n_layer);
-    c.n_embd = int32_t(hp.count("embedding_length", 1, kMaxDim));
-    c.n_head = int32_t(hp.count("attention.head_count", 1, kMaxHeads));
-    c.n_ctx_train = int32_t(hp.count("context_length", 1, kMaxCtx));
-    c.rms_eps = hp.real("attention.layer_norm_rms_epsilon", 0.0f, 1.0f);
-    c.q_lora = int32_t(hp.count_opt("attention.q_lora_rank", 0, kMaxDim).value_or(0));
-    c.kv_lora = int32_t(hp.count("attention.kv_lora_rank", 1, kMaxDim));
-    c.n_rot = int32_t(hp.count("rope.dimension_count", 2, kMaxDim));
-    if (c.n_rot % 2 != 0)
-        bad(fmt::format("{} = {} must be even", hp.full("rope.dimension_count"), c.n_rot));
-
-    // Key/value widths per head: the *_mla keys when the file is in MLA form (key_length is then
-    // the cache row kv_lora + n_rot), else the legacy key_length / value_length.
-    const int64_t n_head_kv =
-        hp.count_opt("attention.head_count_kv", 1, kMaxHeads).value_or(c.n_head);
-    const int64_t key_len = hp.count("attention.key_length", 1, kMaxDim);
-    const int64_t value_len = hp.count("attention.value_length", 1, kMaxDim);
-    const auto key_mla = hp.count_opt("attention.key_length_mla", 1, kMaxDim);
-    const auto value_mla = hp.count_opt("attention.value_length_mla", 1, kMaxDim);
-    if (key_mla.has_value() != value_mla.has_value())
-        bad(fmt::format("{} and {} must be given together", hp.full("attention.key_length_mla"),
-                        hp.full("attention.value_length_mla")));
-    const int64_t qk_dim = key_mla ? *key_mla : key_len;
-    c.v_dim = int32_t(value_mla ? *value_mla : value_len);
-    if (c.n_rot >= qk_dim)
-        bad(fmt::format("{} = {} leaves no non-rotated part of the key length {}",
-                        hp.full("rope.dimension_count"), c.n_rot, qk_dim));
-    if (key_mla &&
-        (key_len != int64_t(c.kv_lora) + c.n_rot || value_len != c.kv_lora || n_head_kv != 1))
-        bad(fmt::format(
-            "MLA form needs {} = kv_lora_rank + rope dims = {}, {} = kv_lora_rank = {} and {} = 1; "
-            "got {}, {}, {}",
-            hp.full("attention.key_length"), int64_t(c.kv_lora) + c.n_rot,
-            hp.full("attention.value_length"), c.kv_lora, hp.full("attention.head_count_kv"),
-            key_len, value_len, n_head_kv));
-    c.n_nope = int32_t(qk_dim - c.n_rot);
+    c.n_layer = p.n_layer;
+    c.n_embd = p.n_embd;
+    c.n_head = p.n_head;
+    c.n_ctx_train = p.n_ctx_train;
+    c.rms_eps = p.rms_eps;
+    c.q_lora = p.q_lora;
+    c.kv_lora = p.kv_lora;
+    c.n_rot = p.n_rot;
+    c.n_nope = p.qk_dim - p.n_rot;
+    c.v_dim = p.v_dim;
 
     // RoPE: YaRN or none. GGUF keeps only mscale_all_dim (as 0.1 · it, yarn_log_multiplier);
     // cos/sin keep magnitude mscale(s, mscale) / mscale(s, mscale_all_dim) = 1 as in llama.cpp.
-    c.rope = {.n_rot = c.n_rot,
-              .freq_base = hp.real_opt("rope.freq_base", 1.0f, 1e12f).value_or(10000.0f)};
+    c.rope = {.n_rot = c.n_rot, .freq_base = p.rope_base};
     float mscale = 1.0f;
-    const auto scaling = hp.string_opt("rope.scaling.type");
-    if (scaling && *scaling == "yarn") {
-        c.rope.yarn_factor = hp.real("rope.scaling.factor", 1.0f, 1e6f);
-        c.rope.yarn_orig_ctx =
-            int32_t(hp.count("rope.scaling.original_context_length", 1, kMaxCtx));
-        c.rope.yarn_beta_fast =
-            hp.real_opt("rope.scaling.yarn_beta_fast", 0.0f, 1e6f).value_or(32.0f);
-        c.rope.yarn_beta_slow =
-            hp.real_opt("rope.scaling.yarn_beta_slow", 0.0f, 1e6f).value_or(1.0f);
-        const float log_mul =
-            hp.real_opt("rope.scaling.yarn_log_multiplier", 0.0f, 100.0f).value_or(0.0f);
-        mscale = 1.0f + log_mul * std::log(c.rope.yarn_factor);
-    } else if (scaling && *scaling != "none") {
-        bad(fmt::format("{} = '{}' is not supported for deepseek2 (yarn, none)",
-                        hp.full("rope.scaling.type"), *scaling));
+    if (p.yarn) {
+        c.rope.yarn_factor = p.yarn_factor;
+        c.rope.yarn_orig_ctx = p.yarn_orig_ctx;
+        c.rope.yarn_beta_fast = p.yarn_beta_fast;
+        c.rope.yarn_beta_slow = p.yarn_beta_slow;
+        mscale = 1.0f + p.yarn_log_mul * std::log(c.rope.yarn_factor);
     }
-    c.kq_scale = mscale * mscale / std::sqrt(float(qk_dim));
+    c.kq_scale = mscale * mscale / std::sqrt(float(p.qk_dim));
 
     // FFN: the first leading_dense_block_count layers dense, the others MoE.
-    c.n_expert = int32_t(hp.count_opt("expert_count", 0, kMaxExperts).value_or(0));
-    c.n_dense_lead = int32_t(hp.count_opt("leading_dense_block_count", 0, c.n_layer).value_or(0));
-    if (c.n_expert == 0 || c.n_dense_lead > 0)
-        c.n_ff = int32_t(hp.count("feed_forward_length", 1, kMaxDim));
+    c.n_expert = p.n_expert;
+    c.n_dense_lead = p.n_dense_lead;
+    c.n_ff = p.n_ff;
     if (c.n_expert > 0) {
         MoeRouting& r = c.routing;
-        r.n_used = int32_t(hp.count("expert_used_count", 1, kMaxExperts));
-        if (r.n_used > c.n_expert)
-            bad(fmt::format("{} = {} exceeds {} = {}", hp.full("expert_used_count"), r.n_used,
-                            hp.full("expert_count"), c.n_expert));
-        c.n_ff_exp = int32_t(hp.count("expert_feed_forward_length", 1, kMaxDim));
-        c.n_shared = int32_t(hp.count_opt("expert_shared_count", 0, kMaxExperts).value_or(0));
-        r.scale = hp.real_opt("expert_weights_scale", 0.0f, 1e6f).value_or(1.0f);
-        r.norm = hp.flag_opt("expert_weights_norm").value_or(false);
-        const auto gating = hp.count_opt("expert_gating_func", 0, 1 << 16);
-        if (gating && *gating != 1 && *gating != 2)
-            bad(fmt::format("{} = {} is not supported (1 softmax, 2 sigmoid)",
-                            hp.full("expert_gating_func"), *gating));
+        r.n_used = p.n_used;
+        c.n_ff_exp = p.n_ff_exp;
+        c.n_shared = p.n_shared;
+        r.scale = p.expert_weights_scale;
+        r.norm = p.expert_weights_norm;
         // Files with a selection bias are V3-style (sigmoid); a default softmax there would be
         // wrong.
-        if (!gating && f.find_tensor(fmt::format("blk.{}.exp_probs_b.bias", c.n_dense_lead)))
-            bad(fmt::format(
-                "missing key '{}' (the file has exp_probs_b, so softmax cannot be assumed)",
-                hp.full("expert_gating_func")));
-        r.gating = gating.value_or(1) == 2 ? Gating::Sigmoid : Gating::Softmax;
-        r.n_group = int32_t(hp.count_opt("expert_group_count", 1, kMaxExperts).value_or(1));
-        r.n_group_used =
-            int32_t(hp.count_opt("expert_group_used_count", 1, kMaxExperts).value_or(r.n_group));
-        if (c.n_expert % r.n_group != 0)
-            bad(fmt::format("{} = {} does not divide {} = {}", hp.full("expert_group_count"),
-                            r.n_group, hp.full("expert_count"), c.n_expert));
-        if (r.n_group_used > r.n_group)
-            bad(fmt::format("{} = {} exceeds {} = {}", hp.full("expert_group_used_count"),
-                            r.n_group_used, hp.full("expert_group_count"), r.n_group));
-        if (int64_t(r.n_used) > int64_t(r.n_group_used) * (c.n_expert / r.n_group))
-            bad(fmt::format("{} = {} exceeds the {} experts of the {} groups used",
-                            hp.full("expert_used_count"), r.n_used,
-                            r.n_group_used * (c.n_expert / r.n_group), r.n_group_used));
+        if (!p.gating && f.find_tensor(fmt::format("blk.{}.exp_probs_b.bias", c.n_dense_lead)))
+            bad("missing key 'deepseek2.expert_gating_func' (the file has exp_probs_b, so softmax cannot be "
+                "assumed)");
+        r.gating = p.gating.value_or(1) == 2 ? Gating::Sigmoid : Gating::Softmax;
+        r.n_group = p.n_group;
+        r.n_group_used = p.n_group_used;
     }
 
     const gguf::TensorInfo* embd = f.find_tensor("token_embd.weight");
@@ -155,8 +94,8 @@ Deepseek2Config read_config(const gguf::File& f) {
         bad(fmt::format("tensor 'token_embd.weight': expected (n_vocab, {}), got {} dims", c.n_embd,
                         embd->n_dims));
     c.n_vocab = int32_t(embd->ne[1]);
-    if (auto nv = hp.count_opt("vocab_size", 1, kMaxVocab); nv && *nv != c.n_vocab)
-        bad(fmt::format("{} = {} but token_embd.weight has {} rows", hp.full("vocab_size"), *nv,
+    if (p.n_vocab && *p.n_vocab != c.n_vocab)
+        bad(fmt::format("key 'deepseek2.vocab_size' = {} but token_embd.weight has {} rows", *p.n_vocab,
                         c.n_vocab));
     return c;
 }

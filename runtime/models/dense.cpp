@@ -17,11 +17,7 @@
 namespace r1 {
 namespace {
 
-constexpr int64_t kMaxLayers = 1024;
-constexpr int64_t kMaxDim = int64_t(1) << 20;  // n_embd, n_ff, head dims
-constexpr int64_t kMaxHeads = 4096;
-constexpr int64_t kMaxVocab = int64_t(1) << 24;
-constexpr int64_t kMaxCtx = int64_t(1) << 24;
+constexpr int64_t kMaxVocab = int64_t(1) << 24;  // token_embd rows (the vocab_size key: runtime/hparams)
 constexpr int64_t kLogitRows = 32;  // output rows projected at once (bounds the logits scratch)
 
 struct DenseConfig {
@@ -32,37 +28,21 @@ struct DenseConfig {
     bool qkv_bias = false;
 };
 
-// Every hyper-parameter from its key; missing or inconsistent ones are errors (M02-M04).
+// Every hyper-parameter from its key by the rules `r1 convert` also applies (runtime/hparams);
+// missing or inconsistent ones are errors (M02-M04). n_vocab comes from token_embd's rows.
 DenseConfig read_config(const gguf::File& f, const std::string& arch) {
-    HParams hp(f, arch);
+    const DenseParams p = read_dense_params(HParams(f, arch));
     DenseConfig c;
-    c.n_layer = int32_t(hp.count("block_count", 1, kMaxLayers));
-    hp.set_n_layer(c.n_layer);
-    c.n_embd = int32_t(hp.count("embedding_length", 1, kMaxDim));
-    c.n_ff = int32_t(hp.count("feed_forward_length", 1, kMaxDim));
-    c.n_head = int32_t(hp.count("attention.head_count", 1, kMaxHeads));
-    c.n_head_kv = int32_t(hp.count_opt("attention.head_count_kv", 1, kMaxHeads).value_or(c.n_head));
-    c.n_ctx_train = int32_t(hp.count("context_length", 1, kMaxCtx));
-    if (c.n_head % c.n_head_kv != 0)
-        fail("{}: {} = {} is not a multiple of {} = {}", f.source(), hp.full("attention.head_count"), c.n_head,
-             hp.full("attention.head_count_kv"), c.n_head_kv);
-    if (auto kl = hp.count_opt("attention.key_length", 1, kMaxDim)) {
-        c.head_dim = int32_t(*kl);
-    } else {
-        if (c.n_embd % c.n_head != 0)
-            fail("{}: {} = {} is not a multiple of {} = {}", f.source(), hp.full("embedding_length"), c.n_embd,
-                 hp.full("attention.head_count"), c.n_head);
-        c.head_dim = c.n_embd / c.n_head;
-    }
-    if (auto vl = hp.count_opt("attention.value_length", 1, kMaxDim); vl && *vl != c.head_dim)
-        fail("{}: {} = {} differs from the key length {}", f.source(), hp.full("attention.value_length"), *vl,
-             c.head_dim);
-    c.n_rot = int32_t(hp.count_opt("rope.dimension_count", 2, c.head_dim).value_or(c.head_dim));
-    if (c.n_rot % 2 != 0) fail("{}: {} = {} must be even", f.source(), hp.full("rope.dimension_count"), c.n_rot);
-    c.rope_base = hp.real_opt("rope.freq_base", 1.0f, 1e12f).value_or(10000.0f);
-    c.rms_eps = hp.real("attention.layer_norm_rms_epsilon", 0.0f, 1.0f);
-    if (auto st = hp.string_opt("rope.scaling.type"); st && *st != "none")
-        fail("{}: {} = '{}' is not supported for {}", f.source(), hp.full("rope.scaling.type"), *st, arch);
+    c.n_embd = p.n_embd;
+    c.n_layer = p.n_layer;
+    c.n_ff = p.n_ff;
+    c.n_head = p.n_head;
+    c.n_head_kv = p.n_head_kv;
+    c.head_dim = p.head_dim;
+    c.n_rot = p.n_rot;
+    c.n_ctx_train = p.n_ctx_train;
+    c.rope_base = p.rope_base;
+    c.rms_eps = p.rms_eps;
     c.rope_mode = arch == "qwen2" ? RopeMode::Neox : RopeMode::Norm;
     c.qkv_bias = arch == "qwen2";
 
@@ -71,8 +51,8 @@ DenseConfig read_config(const gguf::File& f, const std::string& arch) {
     if (embd->n_dims != 2 || embd->ne[1] < 1 || embd->ne[1] > kMaxVocab)
         fail("{}: tensor 'token_embd.weight': expected (n_vocab, {}), got {} dims", f.source(), c.n_embd, embd->n_dims);
     c.n_vocab = int32_t(embd->ne[1]);
-    if (auto nv = hp.count_opt("vocab_size", 1, kMaxVocab); nv && *nv != c.n_vocab)
-        fail("{}: {} = {} but token_embd.weight has {} rows", f.source(), hp.full("vocab_size"), *nv, c.n_vocab);
+    if (p.n_vocab && *p.n_vocab != c.n_vocab)
+        fail("{}: key '{}.vocab_size' = {} but token_embd.weight has {} rows", f.source(), arch, *p.n_vocab, c.n_vocab);
     return c;
 }
 

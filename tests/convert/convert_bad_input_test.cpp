@@ -128,6 +128,54 @@ TEST(ConvertBadInput, C05TiedFlagWithoutLmHead) {
     expect_refused(d, "lm_head.weight");
 }
 
+// Issue 12 item 7: hyper-parameters the runtime's loader refuses are refused at conversion, by
+// the same rules (runtime/hparams; llama, qwen2 and deepseek2), naming the config.json field;
+// r1 quantize refuses a GGUF whose keys break them. Each refused config converts (exit 0)
+// without that check.
+TEST(ConvertBadInput, HyperParametersTheRuntimeRefuses) {
+    const std::vector<std::tuple<std::string, std::string, nlohmann::json>> cases = {
+        {"tiny-r1-qwen2", "rms_norm_eps", -1},
+        {"tiny-r1-qwen2", "rms_norm_eps", 2.0},
+        {"tiny-r1-qwen2", "rms_norm_eps", 1e39},  // beyond float: inf in the file
+        {"tiny-r1-qwen2", "rope_theta", -10000},
+        {"tiny-r1-llama", "rope_theta", 0.5},
+        {"tiny-r1-llama", "rope_theta", 1e13},
+        {"tiny-r1-llama", "rope_scaling", {{"rope_type", "linear"}, {"factor", 2.0}}},
+        {"tiny-r1-moe", "rms_norm_eps", -1},
+        {"tiny-r1-moe", "rope_theta", -10000},
+        {"tiny-r1-moe", "rope_scaling",
+         {{"type", "yarn"}, {"factor", 0.5}, {"original_max_position_embeddings", 256}}},  // factor < 1
+    };
+    for (const auto& [model, key, value] : cases) {
+        fs::path d = copy_fixture(model, "hp");
+        nlohmann::json cfg = read_json(d / "config.json");
+        cfg[key] = value;
+        write_json(d / "config.json", cfg);
+        SCOPED_TRACE(key + " = " + value.dump());
+        expect_refused(d, "config.json '" + key + "'");
+    }
+}
+
+TEST(ConvertBadInput, QuantizeRefusesHyperParametersTheRuntimeRefuses) {
+    const fs::path f32 = convert_model(fixture_model("tiny-r1-qwen2"), "f32");
+    const fs::path bad = scratch_dir() / "bad-eps.gguf";
+    {
+        auto f = gguf::File::open(f32);
+        gguf::Writer w(bad, f->alignment());
+        for (const auto& [k, v] : f->metadata())
+            w.set(k, k == "qwen2.attention.layer_norm_rms_epsilon" ? gguf::Value(-1.0f) : v);
+        for (const auto& t : f->tensors()) w.add_tensor(t.name, t.type, std::span(t.ne.data(), t.n_dims));
+        for (const auto& t : f->tensors()) w.write(std::span(t.data, t.n_bytes));
+        w.finish();
+    }
+    const fs::path out = scratch_dir() / "bad-eps-q8_0.gguf";
+    RunResult r = run_r1({"quantize", bad.string(), out.string(), "q8_0"});
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find("qwen2.attention.layer_norm_rms_epsilon"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out));
+}
+
 TEST(ConvertBadInput, C06BrokenSafetensors) {
     fs::path d = copy_fixture("tiny-r1-qwen2", "c06");
     fs::path st = d / "model.safetensors";
