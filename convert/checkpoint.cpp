@@ -22,22 +22,17 @@ namespace {
 // config / index / generation_config: read bounded, nesting limited (core/json.h).
 nlohmann::json read_json(const fs::path& p) { return read_json_file(p.string(), kMaxConfigFileBytes); }
 
-// A shard name from weight_map must stay inside the model folder (C04): a plain relative
-// path without "..", and no symlink leading out of the folder.
-fs::path contained_path(const fs::path& dir, const std::string& name, const fs::path& index) {
+// A shard name from weight_map must stay inside the model folder (C04): a plain relative path
+// without "..". The file it names may be a symlink to a regular file anywhere (a Hugging Face
+// hub cache snapshot links every file into ../../blobs/); safetensors::File::open refuses
+// anything that is not a regular file once resolved.
+fs::path shard_path(const fs::path& dir, const std::string& name, const fs::path& index) {
     fs::path rel(name);
     if (name.empty() || rel.is_absolute())
         fail("{}: shard path '{}' must be relative to the model folder", index.string(), name);
     for (const auto& part : rel)
         if (part == "..") fail("{}: shard path '{}' leaves the model folder", index.string(), name);
-    fs::path p = dir / rel;
-    std::error_code ec;
-    fs::path real = fs::weakly_canonical(p, ec);
-    fs::path real_dir = fs::weakly_canonical(dir, ec);
-    auto [a, b] = std::mismatch(real_dir.begin(), real_dir.end(), real.begin(), real.end());
-    if (a != real_dir.end())
-        fail("{}: shard '{}' resolves to {}, outside the model folder", index.string(), name, real.string());
-    return p;
+    return dir / rel;
 }
 
 }  // namespace
@@ -99,7 +94,7 @@ Checkpoint::Checkpoint(const fs::path& dir) : dir_(dir) {
         }
         if (shards.empty()) fail("{}: 'weight_map' is empty", index.string());
         for (const auto& [shard, names] : shards) {
-            fs::path p = contained_path(dir_, shard, index);
+            fs::path p = shard_path(dir_, shard, index);
             if (!fs::exists(p, ec)) {
                 std::string list;
                 size_t k = 0;
@@ -111,7 +106,7 @@ Checkpoint::Checkpoint(const fs::path& dir) : dir_(dir) {
             }
         }
         for (const auto& [shard, names] : shards) {
-            add_file(contained_path(dir_, shard, index), shard);
+            add_file(shard_path(dir_, shard, index), shard);
             const safetensors::File& f = *files_.back();
             for (const auto& t : f.tensors())
                 if (!names.count(t.name))
@@ -120,7 +115,6 @@ Checkpoint::Checkpoint(const fs::path& dir) : dir_(dir) {
                 if (!f.find(n)) fail("{}: weight_map lists '{}' in '{}', which does not hold it", index.string(), n, shard);
         }
     } else if (fs::exists(single, ec)) {
-        contained_path(dir_, "model.safetensors", single);
         add_file(single, "model.safetensors");
     } else {
         fail("{}: no model.safetensors or model.safetensors.index.json", dir_.string());

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <csignal>
+#include <cstring>
 #include <thread>
 
 #include "tests/convert/convert_helpers.h"
@@ -78,13 +79,57 @@ TEST(ConvertBadInput, C04ShardPathsLeavingTheFolder) {
         write_json(d / "model.safetensors.index.json", j);
         expect_refused(d, bad);
     }
-    // A symlink to a shard outside the folder.
-    fs::path outside = scratch_dir() / "outside.safetensors";
-    fs::copy_file(d / "model-00002-of-00002.safetensors", outside, fs::copy_options::overwrite_existing);
-    fs::remove(d / "model-00002-of-00002.safetensors");
-    fs::create_symlink(outside, d / "model-00002-of-00002.safetensors");
+    // A shard that is a symlink: to a FIFO, to a directory, dangling (a symlink to a regular
+    // file anywhere is accepted: ConvertFolders.HubCacheSnapshotConverts).
     write_json(d / "model.safetensors.index.json", idx);
-    expect_refused(d, "outside the model folder");
+    const fs::path shard = d / "model-00002-of-00002.safetensors";
+    fs::remove(shard);
+    const fs::path fifo = scratch_dir() / "c04.fifo";
+    fs::remove(fifo);
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    fs::create_symlink(fifo, shard);
+    expect_refused(d, "not a regular file");
+    fs::remove(shard);
+    fs::create_symlink(scratch_dir(), shard);
+    expect_refused(d, "not a regular file");
+    fs::remove(shard);
+    fs::create_symlink(scratch_dir() / "no-such-blob", shard);
+    expect_refused(d, "missing shard 'model-00002-of-00002.safetensors'");
+}
+
+// Issue 12 item 8: a Hugging Face hub cache folder, models--X/snapshots/REV/, where every file
+// is a relative symlink into ../../blobs/, converts to the tensors of the plain folder.
+TEST(ConvertFolders, HubCacheSnapshotConverts) {
+    for (const std::string model : {"tiny-r1-llama", "tiny-r1-qwen2"}) {
+        SCOPED_TRACE(model);
+        const fs::path repo = scratch_dir() / "hub" / ("models--fixtures--" + model);
+        fs::remove_all(repo);
+        const fs::path snap = repo / "snapshots" / "0123456789abcdef0123456789abcdef01234567";
+        fs::create_directories(repo / "blobs");
+        fs::create_directories(snap);
+        int n = 0;
+        for (const auto& e : fs::directory_iterator(fixture_model(model))) {
+            if (!e.is_regular_file()) continue;
+            const std::string blob = fmt::format("{:040x}", ++n);  // blobs are named by their hash
+            fs::copy_file(e.path(), repo / "blobs" / blob);
+            fs::create_symlink(fs::path("..") / ".." / "blobs" / blob, snap / e.path().filename());
+        }
+        ASSERT_TRUE(fs::is_symlink(snap / "config.json"));
+        const fs::path plain = convert_model(fixture_model(model), "q8_0");
+        const fs::path out = scratch_dir() / ("hub-" + model + ".gguf");
+        RunResult r = run_r1({"convert", snap.string(), "-o", out.string(), "--type", "q8_0", "-q", "-f"});
+        ASSERT_EQ(r.status, 0) << r.err;
+        auto a = gguf::File::open(plain), b = gguf::File::open(out);
+        ASSERT_EQ(a->tensors().size(), b->tensors().size());
+        for (size_t i = 0; i < a->tensors().size(); ++i) {
+            const auto &ta = a->tensors()[i], &tb = b->tensors()[i];
+            EXPECT_EQ(ta.name, tb.name);
+            EXPECT_EQ(ta.type, tb.type) << ta.name;
+            ASSERT_EQ(ta.n_bytes, tb.n_bytes) << ta.name;
+            EXPECT_EQ(std::memcmp(ta.data, tb.data, ta.n_bytes), 0) << ta.name;
+        }
+        EXPECT_EQ(a->metadata().size(), b->metadata().size());
+    }
 }
 
 TEST(ConvertBadInput, C05ConfigDisagreesWithTensors) {
