@@ -1,7 +1,8 @@
 // `r1 chat [-m FILE]`: interactive chat (CLI.md). libedit line editing and history, streamed
 // replies with the reasoning part dimmed on a terminal (or hidden), --think-budget, Ctrl-C to
-// stop a reply, /clear and /exit. Each turn re-renders the whole conversation with the model's
-// template; the KV cache keeps the longest unchanged prefix, so only the tail is evaluated.
+// stop a reply or the reading of a long message, /clear and /exit. Each turn re-renders the whole
+// conversation with the model's template; the KV cache keeps the longest unchanged prefix, so
+// only the tail is evaluated. A message the context cannot hold is refused; the session goes on.
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -98,18 +99,23 @@ public:
     }
 
     void turn(const std::string& user) {
+        g_interrupted = false;
         messages_.push_back({{"role", "user"}, {"content", user}});
         const std::string rendered = tmpl_->apply(messages_, true);
         const bool starts_with_bos = !tmpl_->bos_token().empty() && rendered.starts_with(tmpl_->bos_token());
         std::vector<int32_t> prompt = tok_.encode(rendered, !starts_with_bos, true);
+        if (!fits(prompt)) {
+            messages_.erase(messages_.size() - 1);  // the conversation goes on without this turn
+            return;
+        }
         in_think_ = chat::prompt_ends_in_reasoning(rendered);
         n_think_ = 0;
-        if (in_think_) begin_think();
+        think_to_open_ = in_think_;  // "<think>" is shown with the first text of the reply
 
         std::string reply;
         GenerateResult r = run(prompt, reply);
         if (r.reason == StopReason::Cancelled && budget_hit_) {
-            // --think-budget: close the reasoning and let the model answer.
+            // --think-budget: close the reasoning and let the model answer (if there is room).
             const std::string wrap = kThinkWrapUp;
             show(std::string_view(wrap).substr(0, wrap.size() - 2));
             end_think();
@@ -118,7 +124,18 @@ public:
             next.push_back(r.tokens.back());
             const auto extra = tok_.encode(wrap, false, true);
             next.insert(next.end(), extra.begin(), extra.end());
-            r = run(next, reply);
+            if (int64_t(next.size()) < ctx_->n_ctx()) r = run(next, reply);
+            else r.reason = StopReason::ContextFull;
+        }
+        if (r.reason == StopReason::Cancelled && r.n_generated == 0 && reply.empty()) {
+            // Stopped while reading the prompt: no reply, so the turn is dropped.
+            in_think_ = think_to_open_ = false;
+            std::cout << dim(fmt::format("[stopped after reading {} of {} prompt tokens; message dropped]",
+                                         ctx_->n_past() - r.n_reused, r.n_prompt - r.n_reused))
+                      << "\n";
+            std::cout.flush();
+            messages_.erase(messages_.size() - 1);
+            return;
         }
         if (in_think_) end_think();
         std::cout << "\n";
@@ -134,10 +151,28 @@ public:
     }
 
 private:
+    // Whether the rendered conversation `prompt` leaves room for a reply; if not, says so with
+    // the numbers (stderr) and the turn is not sent.
+    bool fits(const std::vector<int32_t>& prompt) const {
+        const int64_t n_ctx = ctx_->n_ctx();
+        if (int64_t(prompt.size()) < n_ctx) return true;
+        // Tokens of the conversation so far that the new prompt keeps (its cached prefix).
+        const auto& cached = ctx_->tokens();
+        size_t kept = 0;
+        while (kept < cached.size() && kept < prompt.size() && cached[kept] == prompt[kept]) ++kept;
+        std::fprintf(stderr,
+                     "r1 chat: message not sent: it needs %zu tokens (with room for a 1-token reply) but the "
+                     "context has %lld left (%lld in all, %zu used by the conversation so far); /clear starts "
+                     "over, -c enlarges the context\n",
+                     prompt.size() - kept + 1, static_cast<long long>(n_ctx - int64_t(kept)),
+                     static_cast<long long>(n_ctx), kept);
+        return false;
+    }
+
     GenerateResult run(const std::vector<int32_t>& prompt, std::string& reply) {
         budget_hit_ = false;
-        g_interrupted = false;
-        return generate(*m_.model, *ctx_, tok_, sampler_, prompt, {.n_predict = a_.n_predict, .stop = {}},
+        return generate(*m_.model, *ctx_, tok_, sampler_, prompt,
+                        {.n_predict = a_.n_predict, .stop = {}, .cancel = [] { return g_interrupted.load(); }},
                         [&](std::string_view text, int32_t token) {
                             reply += text;
                             if (in_think_ && token >= 0 && token == tok_.think_end()) {
@@ -163,6 +198,10 @@ private:
         if (!a_.hide_think && tty_) std::cout << "\033[0m";
     }
     void show(std::string_view text) {
+        if (think_to_open_) {
+            think_to_open_ = false;
+            begin_think();
+        }
         if (in_think_ && a_.hide_think) return;
         std::cout << text;
         std::cout.flush();
@@ -176,7 +215,7 @@ private:
     std::optional<chat::ChatTemplate> tmpl_;
     std::unique_ptr<Context> ctx_;
     nlohmann::ordered_json messages_;
-    bool in_think_ = false, budget_hit_ = false;
+    bool in_think_ = false, think_to_open_ = false, budget_hit_ = false;
     int n_think_ = 0;
 };
 

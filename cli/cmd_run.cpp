@@ -103,7 +103,7 @@ void run(RunArgs& a) {
     }
     Sampler sampler(sp, model.info().n_vocab);
     GenerateResult r = generate(model, *ctx, m.tok(), sampler, prompt,
-                                {.n_predict = a.n_predict, .ignore_eos = a.ignore_eos, .stop = a.stop},
+                                {.n_predict = a.n_predict, .ignore_eos = a.ignore_eos, .stop = a.stop, .cancel = {}},
                                 [](std::string_view t, int32_t) {
                                     std::cout << t;
                                     std::cout.flush();

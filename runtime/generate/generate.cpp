@@ -39,7 +39,8 @@ std::string_view stop_reason_name(StopReason r) {
     return "?";
 }
 
-std::vector<float> evaluate_prompt(Model& model, Context& ctx, std::span<const int32_t> prompt, int32_t* n_reused) {
+std::vector<float> evaluate_prompt(Model& model, Context& ctx, std::span<const int32_t> prompt, int32_t* n_reused,
+                                   const std::function<bool()>& cancel) {
     if (prompt.empty()) fail("the prompt is empty (no tokens)");
     if (int64_t(prompt.size()) > ctx.n_ctx())
         fail("the prompt has {} tokens, more than the context size {} (use -c to enlarge it)", prompt.size(),
@@ -51,8 +52,18 @@ std::vector<float> evaluate_prompt(Model& model, Context& ctx, std::span<const i
     common = std::min(common, prompt.size() - 1);
     ctx.truncate(int32_t(common));
     if (n_reused) *n_reused = int32_t(common);
+    // One batch at a time so that a cancel is seen within one batch's time; only the last
+    // batch computes logits.
+    const auto rest = prompt.subspan(common);
+    const size_t step = size_t(std::max(ctx.n_batch(), 1));
+    size_t b0 = 0;
+    for (; rest.size() - b0 > step; b0 += step) {
+        if (cancel && cancel()) return {};
+        model.forward(ctx, rest.subspan(b0, step), Logits::None, {});
+    }
+    if (cancel && cancel()) return {};
     std::vector<float> logits(size_t(model.info().n_vocab));
-    model.forward(ctx, prompt.subspan(common), Logits::Last, logits);
+    model.forward(ctx, rest.subspan(b0), Logits::Last, logits);
     return logits;
 }
 
@@ -63,8 +74,12 @@ GenerateResult generate(Model& model, Context& ctx, const tokenizer::Tokenizer& 
     GenerateResult res;
     res.n_prompt = int32_t(prompt.size());
     auto t0 = std::chrono::steady_clock::now();
-    std::vector<float> logits = evaluate_prompt(model, ctx, prompt, &res.n_reused);
+    std::vector<float> logits = evaluate_prompt(model, ctx, prompt, &res.n_reused, o.cancel);
     res.prompt_ms = ms_since(t0);
+    if (logits.empty()) {
+        res.reason = StopReason::Cancelled;
+        return res;
+    }
     for (int32_t t : prompt) sampler.accept(t);
 
     t0 = std::chrono::steady_clock::now();
@@ -105,6 +120,10 @@ GenerateResult generate(Model& model, Context& ctx, const tokenizer::Tokenizer& 
             break;
         }
         if (o.n_predict >= 0 && res.n_generated >= o.n_predict) break;
+        if (o.cancel && o.cancel()) {
+            res.reason = StopReason::Cancelled;
+            break;
+        }
         if (ctx.n_past() >= ctx.n_ctx()) {
             res.reason = StopReason::ContextFull;
             break;

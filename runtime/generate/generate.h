@@ -1,6 +1,6 @@
 // One generation on a model: evaluate the prompt (reusing the context's cached prefix), then
 // sample, stream complete UTF-8 text, and stop on end-of-generation tokens, stop strings,
-// the token budget, a full context, or the caller's cancel.
+// the token budget, a full context, or the caller's cancel (also between prompt batches).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,9 @@ struct GenerateOptions {
     bool ignore_eos = false;         // keep going past end-of-generation tokens
     bool show_special = false;       // stream the text of CONTROL tokens too
     std::vector<std::string> stop;   // stop strings (not included in the output)
+    // Polled between prompt batches (ContextOptions::n_batch tokens each) and between generated
+    // tokens; true stops with StopReason::Cancelled (a long prompt is interrupted, not finished).
+    std::function<bool()> cancel;
 };
 
 enum class StopReason { Eog, Length, ContextFull, StopString, Cancelled };
@@ -42,9 +45,12 @@ struct GenerateResult {
 using OnText = std::function<bool(std::string_view text, int32_t token)>;
 
 // Makes the context hold `prompt` and returns the logits of its last token (n_vocab): the
-// longest cached prefix is kept, the rest evaluated. Throws r1::Error when the prompt is
-// empty or longer than the context (RELIABILITY.md R01).
-std::vector<float> evaluate_prompt(Model& model, Context& ctx, std::span<const int32_t> prompt, int32_t* n_reused);
+// longest cached prefix is kept, the rest evaluated one batch (ctx.n_batch() tokens) at a time.
+// Throws r1::Error when the prompt is empty or longer than the context (RELIABILITY.md R01).
+// When `cancel` returns true between batches, stops there and returns an empty vector; the
+// context then holds the prompt's evaluated part.
+std::vector<float> evaluate_prompt(Model& model, Context& ctx, std::span<const int32_t> prompt, int32_t* n_reused,
+                                   const std::function<bool()>& cancel = {});
 
 GenerateResult generate(Model& model, Context& ctx, const tokenizer::Tokenizer& tok, Sampler& sampler,
                         std::span<const int32_t> prompt, const GenerateOptions& options, const OnText& on_text);

@@ -37,7 +37,7 @@ void Model::forward(Context& ctx, std::span<const int32_t> tokens, Logits mode, 
     if (ctx.n_past() + n > ctx.n_ctx())
         fail("context is full: {} cached + {} new tokens > context size {} (use -c to enlarge it)",
              ctx.n_past(), n, ctx.n_ctx());
-    const size_t need = size_t(mode == Logits::All ? n : 1) * size_t(info_.n_vocab);
+    const size_t need = size_t(mode == Logits::All ? n : mode == Logits::Last ? 1 : 0) * size_t(info_.n_vocab);
     R1_CHECK(logits.size() >= need);
 
     for (int64_t b0 = 0; b0 < n; b0 += ctx.n_batch()) {
@@ -45,7 +45,7 @@ void Model::forward(Context& ctx, std::span<const int32_t> tokens, Logits mode, 
         const bool last = b0 + nb == n;
         float* out = nullptr;
         if (mode == Logits::All) out = logits.data() + size_t(b0) * size_t(info_.n_vocab);
-        else if (last) out = logits.data();
+        else if (mode == Logits::Last && last) out = logits.data();
         forward_batch(ctx, tokens.subspan(size_t(b0), size_t(nb)), ctx.n_past(), mode, out);
         auto& t = ctx.mutable_tokens();
         t.insert(t.end(), tokens.begin() + b0, tokens.begin() + b0 + nb);

@@ -85,7 +85,7 @@ private:
     std::vector<int32_t> tokens_;
 };
 
-enum class Logits { Last, All };
+enum class Logits { Last, All, None };  // None: the pass only fills the KV cache
 
 class Model {
 public:
@@ -104,7 +104,8 @@ public:
     virtual std::unique_ptr<Context> new_context(const ContextOptions& options) = 0;
 
     // Evaluates `tokens` at positions ctx.n_past() ... and appends them to the context.
-    // logits: (1, n_vocab) for Logits::Last, (tokens.size(), n_vocab) for Logits::All.
+    // logits: (1, n_vocab) for Logits::Last, (tokens.size(), n_vocab) for Logits::All, unused
+    // (may be empty) for Logits::None.
     // Token ids and the context's room are checked here (r1::Error), not in the kernels.
     void forward(Context& ctx, std::span<const int32_t> tokens, Logits mode, std::span<float> logits);
 
