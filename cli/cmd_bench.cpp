@@ -30,6 +30,8 @@ struct BenchArgs {
     int n_prompt = 512, n_gen = 128, threads = 0, reps = 5, depth = 0;
     std::string backend = "cpu", isa;
     int device = 0;
+    int n_gpu_layers = -1;
+    bool cpu_moe = false;
     bool json = false, no_warmup = false, no_bandwidth = false;
     int bandwidth_mib = int(perf::kDefaultBandwidthBytes >> 20);
 };
@@ -81,9 +83,10 @@ void run_bench(const BenchArgs& a) {
     if (!std::filesystem::is_regular_file(a.model)) fail("{}: no such file", a.model);
 
     const int threads = a.threads > 0 ? a.threads : perf::physical_cores();
-    std::unique_ptr<Model> model =
-        load_model(a.model, {.name = a.backend, .n_threads = threads, .device = a.device, .isa = a.isa});
-    print_backend_line(*model);
+    std::unique_ptr<Model> model = load_model(
+        a.model, PlacementOptions{.backend = {.name = a.backend, .n_threads = threads, .device = a.device, .isa = a.isa},
+                                  .n_gpu_layers = a.n_gpu_layers,
+                                  .cpu_moe = a.cpu_moe});
     const ModelInfo& info = model->info();
     const int64_t positions = int64_t(a.depth) + a.n_prompt + a.n_gen;
     if (positions > info.n_ctx_train)
@@ -115,14 +118,14 @@ void run_bench(const BenchArgs& a) {
         fill();
         const auto t0 = std::chrono::steady_clock::now();
         model->forward(*ctx, prompt, Logits::Last, logits);
-        model->backend().sync();
+        model->sync();
         return seconds_since(t0);
     };
     auto run_tg = [&](int n) {
         fill();
         const auto t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < n; ++i) model->forward(*ctx, std::span(&gen[size_t(i)], 1), Logits::Last, logits);
-        model->backend().sync();
+        model->sync();
         return seconds_since(t0);
     };
 
@@ -222,6 +225,9 @@ void add_bench(CLI::App& app) {
     sub->add_option("-d,--depth", a->depth, "Tokens in the KV cache before each timed run (llama-bench -d)")
         ->capture_default_str();
     sub->add_option("--isa", a->isa, "Cap the CPU kernels at scalar | avx2 | avx512 (default: the CPU's best)");
+    sub->add_option("--gpu-layers", a->n_gpu_layers,
+                    "Layers on the --backend device counted from the last (also -ngl; default all)");
+    sub->add_flag("--cpu-moe", a->cpu_moe, "Routed-expert weights stay on the CPU");
     sub->add_option("-r,--repetitions", a->reps, "Repetitions of each test")->capture_default_str();
     sub->add_flag("--json", a->json, "Print one JSON object");
     sub->add_flag("--no-warmup", a->no_warmup, "Skip the untimed warm-up run");

@@ -1,7 +1,6 @@
 // Shared model/sampling flags and loading for run, chat and perplexity.
 #include "cli/model_options.h"
 
-#include <cstdio>
 
 #include "core/error.h"
 #include "runtime/models/models.h"
@@ -15,7 +14,9 @@ void add_model_flags(CLI::App* cmd, ModelFlags& f) {
     cmd->add_option("--backend", f.backend, "cpu, vulkan or cuda")->capture_default_str();
     cmd->add_option("--device", f.device, "GPU index for --backend vulkan|cuda (r1 info --devices lists them)")
         ->capture_default_str();
-    cmd->add_option("--gpu-layers", f.n_gpu_layers, "Layers on the GPU backend (also -ngl; needs --backend)");
+    cmd->add_option("--gpu-layers", f.n_gpu_layers,
+                    "Layers on the --backend device counted from the last (also -ngl; default all; llama.cpp's)");
+    cmd->add_flag("--cpu-moe", f.cpu_moe, "Routed-expert weights stay on the CPU (llama.cpp's --cpu-moe)");
     cmd->add_option("--cache-type", f.cache_type,
                     "KV cache type: f16, f32 or auto (f32 for an all-f32 model file, else f16)")
         ->capture_default_str();
@@ -58,14 +59,13 @@ LoadedModel load_model_and_tokenizer(const ModelFlags& f) {
     if (f.n_batch < 1) fail("-b {}: must be >= 1", f.n_batch);
     if (f.cache_type != "auto" && f.cache_type != "f16" && f.cache_type != "f32")
         fail("--cache-type {}: expected f16, f32 or auto", f.cache_type);
-    if (f.n_gpu_layers != 0 && f.backend == "cpu")
-        std::fprintf(stderr, "r1: warning: -ngl %d ignored: the cpu backend runs every layer\n", f.n_gpu_layers);
-    if (f.device != 0 && f.backend == "cpu")
-        std::fprintf(stderr, "r1: warning: --device %d ignored: the cpu backend has no devices\n", f.device);
     if (f.model.empty()) fail("-m: no model file given");
     LoadedModel m;
-    m.model = load_model(f.model, {.name = f.backend, .n_threads = resolve_threads(f.threads), .device = f.device});
-    print_backend_line(*m.model);
+    m.model = load_model(f.model, PlacementOptions{.backend = {.name = f.backend,
+                                                               .n_threads = resolve_threads(f.threads),
+                                                               .device = f.device},
+                                                   .n_gpu_layers = f.n_gpu_layers,
+                                                   .cpu_moe = f.cpu_moe});
     // A file without a vocabulary still runs on token ids (--ids); text needs the tokenizer.
     if (!m.model->file().has("tokenizer.ggml.model")) return m;
     m.tokenizer = tokenizer::Tokenizer::create(tokenizer::vocab_from_gguf(m.model->file()));
@@ -74,13 +74,6 @@ LoadedModel load_model_and_tokenizer(const ModelFlags& f) {
              m.model->info().n_vocab);
     m.is_r1 = m.tokenizer->think_begin() >= 0 && m.tokenizer->token_id("<｜Assistant｜>") >= 0;
     return m;
-}
-
-void print_backend_line(Model& m) {
-    const Backend& be = m.backend();
-    if (be.name() == "cpu") return;
-    std::fprintf(stderr, "backend %s: %s, %d/%d layers, %.0f MiB on device\n", std::string(be.name()).c_str(),
-                 be.device_name().c_str(), m.info().n_layer, m.info().n_layer, double(be.device_bytes()) / 1048576.0);
 }
 
 ContextOptions context_options(const ModelFlags& f, const Model& m) {

@@ -20,7 +20,8 @@ struct ModelFlags {
     int n_batch = 256;
     std::string backend = "cpu";
     int device = 0;
-    int n_gpu_layers = 0;
+    int n_gpu_layers = -1;  // < 0: every layer on --backend
+    bool cpu_moe = false;
     std::string cache_type = "auto";
 };
 
@@ -32,7 +33,8 @@ struct SamplingFlags {
     CLI::Option* min_p = nullptr;
 };
 
-// -m is added by the caller (chat has a default). Adds -t -c -b --backend --device -ngl --cache-type.
+// -m is added by the caller (chat has a default). Adds -t -c -b --backend --device -ngl --cpu-moe
+// --cache-type.
 void add_model_flags(CLI::App* cmd, ModelFlags& f);
 void add_sampling_flags(CLI::App* cmd, SamplingFlags& f);
 
@@ -44,9 +46,6 @@ struct LoadedModel {
     bool is_r1 = false;  // the vocabulary has R1's <｜Assistant｜> and <think> tokens
 };
 
-// "backend <name>: <device>, <k>/<n> layers, <MiB> MiB on device" on stderr when the model runs
-// on a GPU backend (CLI.md); nothing for the CPU.
-void print_backend_line(Model& m);
 // Loads the model and the tokenizer embedded in the GGUF file; validates the flags (R04/R05).
 LoadedModel load_model_and_tokenizer(const ModelFlags& f);
 ContextOptions context_options(const ModelFlags& f, const Model& m);

@@ -26,7 +26,21 @@ const gguf::TensorInfo& TensorLoader::find(const std::string& name) {
     return *t;
 }
 
-Tensor TensorLoader::load(const gguf::TensorInfo& t, WeightUse use) {
+TensorLoader::TensorLoader(const gguf::File& file, Placement& placement, int32_t n_layer)
+    : f_(file), placement_(placement) {
+    placement.resolve(n_layer);
+    placement.check_capacity(file);
+}
+
+Backend& TensorLoader::backend_for(const gguf::TensorInfo& t, WeightUse use, Op op) const {
+    Backend& be = placement_.for_tensor(t.name, use);
+    if (!be.supports(op, t.type))
+        fail("{}: tensor '{}': {} on type {} is not supported by the {} backend", f_.source(), t.name, op_name(op),
+             type_traits(t.type).name, be.name());
+    return be;
+}
+
+Tensor TensorLoader::load(const gguf::TensorInfo& t, Backend& be, WeightUse use) {
     WeightSource src;
     src.name = t.name;
     src.type = t.type;
@@ -34,7 +48,7 @@ Tensor TensorLoader::load(const gguf::TensorInfo& t, WeightUse use) {
     src.persistent = true;
     src.use = use;
     for (int d = 0; d < Tensor::kDims; ++d) src.ne[d] = t.ne[size_t(d)];
-    LoadedWeight w = backend_->load_weight(src);
+    LoadedWeight w = be.load_weight(src);
     if (w.reads_source) read_in_place_.insert(t.data);
     else copied_.push_back(&t);
     return w.tensor;
@@ -63,17 +77,18 @@ Tensor TensorLoader::derived(const std::string& name, GgmlType type, std::initia
     src.use = use;
     int d = 0;
     for (int64_t n : ne) src.ne[d++] = n;
-    return backend_->load_weight(src).tensor;
+    Backend& be = placement_.for_tensor(name, use);  // "blk.N. ..." names place it with layer N
+    if (use == WeightUse::Matmul && !be.supports(Op::Matmul, type))
+        fail("{}: tensor '{}': matmul on type {} is not supported by the {} backend", f_.source(), name,
+             type_traits(type).name, be.name());
+    return be.load_weight(src).tensor;
 }
 
 Tensor TensorLoader::matrix(const std::string& name, int64_t n_out, int64_t n_in) {
     const gguf::TensorInfo& t = find(name);
     if (t.n_dims != 2 || t.ne[0] != n_in || t.ne[1] != n_out)
         fail("{}: tensor '{}': expected shape ({}, {}), got {}", f_.source(), name, n_out, n_in, shape_str(t));
-    if (!backend_->supports(Op::Matmul, t.type))
-        fail("{}: tensor '{}': type {} is not supported by the {} backend", f_.source(), name,
-             type_traits(t.type).name, backend_->name());
-    return load(t, WeightUse::Matmul);
+    return load(t, backend_for(t, WeightUse::Matmul, Op::Matmul), WeightUse::Matmul);
 }
 
 Tensor TensorLoader::stack(const std::string& name, int64_t n_in, int64_t n_out, int64_t n_mat, Op op) {
@@ -81,20 +96,14 @@ Tensor TensorLoader::stack(const std::string& name, int64_t n_in, int64_t n_out,
     if (t.n_dims != 3 || t.ne[0] != n_in || t.ne[1] != n_out || t.ne[2] != n_mat)
         fail("{}: tensor '{}': expected shape ({}, {}, {}), got {}", f_.source(), name, n_mat, n_out, n_in,
              shape_str(t));
-    if (!backend_->supports(op, t.type))
-        fail("{}: tensor '{}': {} on type {} is not supported by the {} backend", f_.source(), name, op_name(op),
-             type_traits(t.type).name, backend_->name());
-    return load(t, WeightUse::Matmul);
+    return load(t, backend_for(t, WeightUse::Matmul, op), WeightUse::Matmul);
 }
 
 Tensor TensorLoader::rows(const std::string& name, int64_t n_rows, int64_t n) {
     const gguf::TensorInfo& t = find(name);
     if (t.n_dims != 2 || t.ne[0] != n || t.ne[1] != n_rows)
         fail("{}: tensor '{}': expected shape ({}, {}), got {}", f_.source(), name, n_rows, n, shape_str(t));
-    if (!backend_->supports(Op::GetRows, t.type))
-        fail("{}: tensor '{}': type {} is not supported by the {} backend", f_.source(), name,
-             type_traits(t.type).name, backend_->name());
-    return load(t, WeightUse::Rows);
+    return load(t, backend_for(t, WeightUse::Rows, Op::GetRows), WeightUse::Rows);
 }
 
 Tensor TensorLoader::vector(const std::string& name, int64_t n) {
@@ -103,7 +112,7 @@ Tensor TensorLoader::vector(const std::string& name, int64_t n) {
         fail("{}: tensor '{}': expected shape ({}), got {}", f_.source(), name, n, shape_str(t));
     if (t.type != GgmlType::F32 && t.type != GgmlType::F16 && t.type != GgmlType::BF16)
         fail("{}: tensor '{}': expected f32, f16 or bf16, got {}", f_.source(), name, type_traits(t.type).name);
-    return load(t, WeightUse::Vector);
+    return load(t, placement_.for_tensor(t.name, WeightUse::Vector), WeightUse::Vector);
 }
 
 std::vector<float> TensorLoader::host_vector(const std::string& name, int64_t n) {

@@ -11,18 +11,19 @@
 #include "backends/backend.h"
 #include "runtime/gguf/gguf.h"
 #include "runtime/hparams/hparams.h"
+#include "runtime/model/placement.h"
 
 namespace r1 {
 
-// Checks each tensor by name, shape and type, and hands it to the backend that will use it
-// (set with use()); remembers which were used. Files pages of tensors no backend reads in
-// place are released by release_copied() once every weight is loaded.
+// Checks each tensor by name, shape and type, and hands it to the backend the placement gives
+// it (by name: a layer's, the routed experts', the input's or the output's), after checking
+// that backend has the op for the type; remembers which were used. Files pages of tensors no
+// backend reads in place are released by release_copied() once every weight is loaded.
 class TensorLoader {
 public:
-    TensorLoader(const gguf::File& file, Backend& backend) : f_(file), backend_(&backend) {}
-
-    // The backend that takes the following weights (a layer's placement).
-    void use(Backend& backend) { backend_ = &backend; }
+    // Resolves the placement for n_layer layers and checks every backend's weight capacity
+    // before any weight is loaded (Placement::check_capacity).
+    TensorLoader(const gguf::File& file, Placement& placement, int32_t n_layer);
     // W (n_out, n_in): ggml ne {n_in, n_out}, a type the backend multiplies by (M05, M06).
     Tensor matrix(const std::string& name, int64_t n_out, int64_t n_in);
     // A stack of n_mat matrices (n_out, n_in): ne {n_in, n_out, n_mat} (experts, per-head
@@ -50,9 +51,11 @@ public:
 
 private:
     const gguf::TensorInfo& find(const std::string& name);
-    Tensor load(const gguf::TensorInfo& t, WeightUse use);
+    // The backend of t used as `use`, failing unless it runs `op` on t's type.
+    Backend& backend_for(const gguf::TensorInfo& t, WeightUse use, Op op) const;
+    Tensor load(const gguf::TensorInfo& t, Backend& be, WeightUse use);
     const gguf::File& f_;
-    Backend* backend_;
+    const Placement& placement_;
     std::set<std::string> used_;
     std::set<const void*> read_in_place_;
     std::vector<const gguf::TensorInfo*> copied_;

@@ -2,6 +2,7 @@
 #include "runtime/model/model.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/error.h"
 
@@ -39,6 +40,10 @@ void Model::forward(Context& ctx, std::span<const int32_t> tokens, Logits mode, 
              ctx.n_past(), n, ctx.n_ctx());
     const size_t need = size_t(mode == Logits::All ? n : mode == Logits::Last ? 1 : 0) * size_t(info_.n_vocab);
     R1_CHECK(logits.size() >= need);
+    if (!announced_) {
+        std::fprintf(stderr, "%s\n", placement_.load_line().c_str());
+        announced_ = true;
+    }
 
     for (int64_t b0 = 0; b0 < n; b0 += ctx.n_batch()) {
         const int64_t nb = std::min<int64_t>(ctx.n_batch(), n - b0);

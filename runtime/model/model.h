@@ -1,6 +1,7 @@
 // A loaded model as the rest of the runtime sees it: hyper-parameters, the GGUF file it maps,
-// the backends it runs on, and forward() over a batch of tokens into a per-sequence Context
-// (KV cache + scratch). Families (runtime/models/) implement it; nothing here knows one.
+// the placement of its layers on backends, and forward() over a batch of tokens into a
+// per-sequence Context (KV cache + scratch). Families (runtime/models/) implement it; nothing
+// here knows one.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "backends/backend.h"
 #include "runtime/gguf/gguf.h"
 #include "runtime/model/kv_cache.h"
+#include "runtime/model/placement.h"
 
 namespace r1 {
 
@@ -93,12 +95,11 @@ public:
 
     const ModelInfo& info() const { return info_; }
     const gguf::File& file() const { return *file_; }
-    // The backend of the first layer (the host's, CPU, when layers are split).
-    Backend& backend() { return *backends_.front(); }
+    // The named backend (the device, or the CPU), and where each layer runs.
+    Backend& backend() { return placement_.primary(); }
+    const Placement& placement() const { return placement_; }
     // Waits for every backend the model runs on.
-    void sync() {
-        for (auto& b : backends_) b->sync();
-    }
+    void sync() { placement_.sync(); }
 
     // A fresh context; throws r1::Error if n_ctx is out of range or memory runs out.
     virtual std::unique_ptr<Context> new_context(const ContextOptions& options) = 0;
@@ -107,18 +108,21 @@ public:
     // logits: (1, n_vocab) for Logits::Last, (tokens.size(), n_vocab) for Logits::All, unused
     // (may be empty) for Logits::None.
     // Token ids and the context's room are checked here (r1::Error), not in the kernels.
+    // The first call that passes the checks prints the placement's load line on stderr (not
+    // load time: a request refused for bad input prints only its one error line).
     void forward(Context& ctx, std::span<const int32_t> tokens, Logits mode, std::span<float> logits);
 
 protected:
-    Model(std::unique_ptr<gguf::File> file, std::vector<std::unique_ptr<Backend>> backends)
-        : file_(std::move(file)), backends_(std::move(backends)) {}
+    Model(std::unique_ptr<gguf::File> file, Placement placement)
+        : file_(std::move(file)), placement_(std::move(placement)) {}
     // One pass over at most ctx.n_batch() tokens at positions pos0 ...; logits as forward().
     virtual void forward_batch(Context& ctx, std::span<const int32_t> tokens, int32_t pos0, Logits mode,
                                float* logits) = 0;
 
     ModelInfo info_;
     std::unique_ptr<gguf::File> file_;
-    std::vector<std::unique_ptr<Backend>> backends_;  // at least one
+    Placement placement_;
+    bool announced_ = false;  // the load line is printed
 };
 
 }  // namespace r1

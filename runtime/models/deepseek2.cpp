@@ -162,10 +162,10 @@ void split_kv_b(TensorLoader& t, const std::string& p, const Deepseek2Config& c,
                       v_b.data(), WeightUse::Matmul);
 }
 
-Deepseek2Weights load_weights(TensorLoader& t, const Deepseek2Config& c, Backend& be) {
+// Each weight goes to the backend the placement gives its name (TensorLoader).
+Deepseek2Weights load_weights(TensorLoader& t, const Deepseek2Config& c) {
     const int64_t q_dim = int64_t(c.n_head) * (c.n_nope + c.n_rot);
     Deepseek2Weights w;
-    t.use(be);
     w.token_embd = t.rows("token_embd.weight", c.n_vocab, c.n_embd);
     for (int32_t il = 0; il < c.n_layer; ++il) {
         const std::string p = fmt::format("blk.{}.", il);
@@ -240,20 +240,27 @@ struct Deepseek2State final : ContextState {
 
 class Deepseek2Model final : public Model {
   public:
-    Deepseek2Model(std::unique_ptr<gguf::File> file, std::vector<std::unique_ptr<Backend>> backends)
-        : Model(std::move(file), std::move(backends)) {
+    Deepseek2Model(std::unique_ptr<gguf::File> file, Placement placement)
+        : Model(std::move(file), std::move(placement)) {
         c_ = read_config(*file_);
-        Backend& be = *backends_.front();
-        TensorLoader loader(*file_, be);
-        w_ = load_weights(loader, c_, be);
-        loader.warn_unused();
-        loader.release_copied();
+        // One backend runs every layer, the experts and the head (splits: issue 13's remainder).
+        placement_.resolve(c_.n_layer);
+        Backend& be = placement_.layer(0);
+        for (int32_t il = 0; il < c_.n_layer; ++il)
+            if (&placement_.layer(il) != &be || &placement_.experts(il) != &be || &placement_.output() != &be)
+                fail("{}: deepseek2 runs every layer, its experts and its head on one backend for now: -ngl "
+                     "below n_layer + 1 and --cpu-moe (a split with the {} backend) are not supported for it yet",
+                     file_->source(), placement_.primary().name());
         if (!be.supports(Op::Attention, GgmlType::F16) || !be.supports(Op::Rope) ||
             !be.supports(Op::Swiglu) || !be.supports(Op::RmsNorm) ||
             !be.supports(Op::Copy, GgmlType::F16) || !be.supports(Op::MoeRoute) ||
             !be.supports(Op::Mul) || !be.supports(Op::Add))
             fail("{}: the {} backend lacks an op the deepseek2 model needs", file_->source(),
                  be.name());
+        TensorLoader loader(*file_, placement_, c_.n_layer);
+        w_ = load_weights(loader, c_);
+        loader.warn_unused();
+        loader.release_copied();
         info_.arch = "deepseek2";
         info_.name = file_->has("general.name") &&
                              file_->find("general.name")->type() == gguf::ValueType::STRING
@@ -281,8 +288,8 @@ class Deepseek2Model final : public Model {
                 n_ctx, c_.n_ctx_train, c_.n_ctx_train);
             n_ctx = c_.n_ctx_train;
         }
-        Backend& be = *backends_.front();
-        if (!be.supports(Op::Attention, o.kv_type))
+        Backend& be = placement_.layer(0);
+        if (!be.supports(Op::Attention, o.kv_type) || !be.supports(Op::Copy, o.kv_type))
             fail("KV cache type {}: not supported by the {} backend", type_traits(o.kv_type).name,
                  be.name());
         const int32_t n_batch = std::clamp(o.n_batch, 1, n_ctx);
@@ -301,7 +308,7 @@ class Deepseek2Model final : public Model {
     void forward_batch(Context& ctx, std::span<const int32_t> tokens, int32_t pos0, Logits mode,
                        float* logits) override {
         auto& st = static_cast<Deepseek2State&>(ctx.state());
-        Backend& be = *backends_.front();
+        Backend& be = placement_.layer(0);
         const int64_t B = int64_t(tokens.size());
         std::vector<int32_t> pos(tokens.size());
         for (size_t i = 0; i < pos.size(); ++i) pos[i] = pos0 + int32_t(i);
@@ -388,7 +395,7 @@ class Deepseek2Model final : public Model {
     // x += W_o · MLA(RMSNorm(x)) in the absorbed form (GGUF.md §5.3-5.4).
     void attention(const Deepseek2State& st, const LayerWeights& l, const KvLayer& cache,
                    int64_t B) const {
-        Backend& be = *backends_.front();
+        Backend& be = placement_.layer(0);
         const Tensor x = st.x.slice(1, 0, B), xn = st.xn.slice(1, 0, B),
                      pos = st.in.positions.slice(0, 0, B);
         const Tensor q = st.q.slice(2, 0, B), kv = st.kv.slice(1, 0, B),
@@ -436,7 +443,7 @@ class Deepseek2Model final : public Model {
 
     // x += SwiGLU(RMSNorm(x)) for the leading dense layers.
     void dense_ffn(const Deepseek2State& st, const LayerWeights& l, int64_t B) const {
-        Backend& be = *backends_.front();
+        Backend& be = placement_.layer(0);
         const Tensor x = st.x.slice(1, 0, B), xn = st.xn.slice(1, 0, B);
         be.rms_norm(x, l.ffn_norm, xn, c_.rms_eps);
         swiglu_ffn(be, l.ffn, xn, packed(st.gate, c_.n_ff, B), packed(st.up, c_.n_ff, B), xn);
@@ -445,7 +452,7 @@ class Deepseek2Model final : public Model {
 
     // x += routed experts (GGUF.md §5.2) + shared experts, both of RMSNorm(x).
     void moe(const Deepseek2State& st, const LayerWeights& l, int64_t B) const {
-        Backend& be = *backends_.front();
+        Backend& be = placement_.layer(0);
         const Tensor x = st.x.slice(1, 0, B), xn = st.xn.slice(1, 0, B), y = st.y.slice(1, 0, B);
         be.rms_norm(x, l.ffn_norm, xn, c_.rms_eps);
         moe_ffn(be, l.moe, c_.routing,
@@ -471,9 +478,8 @@ class Deepseek2Model final : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> load_deepseek2(std::unique_ptr<gguf::File> file,
-                                      std::vector<std::unique_ptr<Backend>> backends) {
-    return std::make_unique<Deepseek2Model>(std::move(file), std::move(backends));
+std::unique_ptr<Model> load_deepseek2(std::unique_ptr<gguf::File> file, Placement placement) {
+    return std::make_unique<Deepseek2Model>(std::move(file), std::move(placement));
 }
 
 }  // namespace r1

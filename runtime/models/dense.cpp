@@ -2,7 +2,8 @@
 // Pre-norm blocks h = x + Attn(RMSNorm(x)), out = h + SwiGLU(RMSNorm(h)) (GGUF.md §3.1);
 // qwen2 adds q/k/v biases and rotates NeoX pairs, llama rotates adjacent pairs on its
 // permuted Q/K rows with optional Llama-3 frequency factors (`rope_freqs`). Not here: MoE/MLA.
-// Each layer runs on its backend (layer_be_); the residual is copied where it changes backend.
+// Each layer runs on the backend the placement gives it; the residual is copied (copy_across)
+// where consecutive layers, or the last layer and the head, run on different backends.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -78,16 +79,13 @@ struct DenseWeights {
     std::vector<float> rope_freqs;    // (n_rot/2) host floats, optional Llama-3 frequency factors
 };
 
-// layer_be: (n_layer) the backend of each layer; the output goes with the last layer.
-DenseWeights load_weights(TensorLoader& t, const DenseConfig& c, Backend& input_be,
-                          const std::vector<Backend*>& layer_be) {
+// Each weight goes to the backend the placement gives its name (TensorLoader).
+DenseWeights load_weights(TensorLoader& t, const DenseConfig& c) {
     const int64_t q_dim = int64_t(c.n_head) * c.head_dim, kv_dim = int64_t(c.n_head_kv) * c.head_dim;
     DenseWeights w;
-    t.use(input_be);
     w.token_embd = t.rows("token_embd.weight", c.n_vocab, c.n_embd);
     if (t.has("rope_freqs.weight")) w.rope_freqs = t.host_vector("rope_freqs.weight", c.n_rot / 2);
     for (int32_t il = 0; il < c.n_layer; ++il) {
-        t.use(*layer_be[size_t(il)]);
         const std::string p = fmt::format("blk.{}.", il);
         LayerWeights l;
         l.attn_norm = t.vector(p + "attn_norm.weight", c.n_embd);
@@ -126,25 +124,32 @@ struct Lane {
 };
 
 struct DenseState final : ContextState {
-    std::vector<Lane> lanes;     // one per distinct backend, in layer order
+    std::vector<Lane> lanes;      // one per distinct backend, in layer order
     std::vector<size_t> lane_of;  // (n_layer)
+    size_t output_lane = 0;       // the lane of the final norm and head
 };
 
 class DenseModel final : public Model {
 public:
-    DenseModel(std::unique_ptr<gguf::File> file, std::vector<std::unique_ptr<Backend>> backends,
-               const std::string& arch)
-        : Model(std::move(file), std::move(backends)) {
+    DenseModel(std::unique_ptr<gguf::File> file, Placement placement, const std::string& arch)
+        : Model(std::move(file), std::move(placement)) {
         c_ = read_config(*file_, arch);
-        layer_be_.assign(size_t(c_.n_layer), backends_.front().get());
-        TensorLoader loader(*file_, *backends_.front());
-        w_ = load_weights(loader, c_, *backends_.front(), layer_be_);
+        // Ops first (a backend without one is refused before any weight is loaded), then the
+        // weights, each checked against its backend's matmul / get_rows for its type.
+        placement_.resolve(c_.n_layer);
+        for (int32_t il = 0; il < c_.n_layer; ++il) layer_be_.push_back(&placement_.layer(il));
+        auto require = [&](Backend& be, std::initializer_list<Op> ops) {
+            for (Op op : ops)
+                if (!be.supports(op))
+                    fail("{}: the {} backend has no {} on f32, which the {} model needs", file_->source(), be.name(),
+                         op_name(op), arch);
+        };
+        for (Backend* be : layer_be_) require(*be, {Op::RmsNorm, Op::Rope, Op::Swiglu, Op::Add});
+        require(placement_.output(), {Op::RmsNorm, Op::Add});
+        TensorLoader loader(*file_, placement_, c_.n_layer);
+        w_ = load_weights(loader, c_);
         loader.warn_unused();
         loader.release_copied();
-        for (Backend* be : layer_be_)
-            if (!be->supports(Op::Attention, GgmlType::F16) || !be->supports(Op::Rope) ||
-                !be->supports(Op::Swiglu) || !be->supports(Op::RmsNorm) || !be->supports(Op::Copy, GgmlType::F16))
-                fail("{}: the {} backend lacks an op the {} model needs", file_->source(), be->name(), arch);
         info_.arch = arch;
         info_.name = file_->has("general.name") && file_->find("general.name")->type() == gguf::ValueType::STRING
                          ? file_->get<std::string>("general.name")
@@ -169,9 +174,9 @@ public:
                          n_ctx, c_.n_ctx_train, c_.n_ctx_train);
             n_ctx = c_.n_ctx_train;
         }
-        if (!backends_.front()->supports(Op::Attention, o.kv_type))
-            fail("KV cache type {}: not supported by the {} backend", type_traits(o.kv_type).name,
-                 backends_.front()->name());
+        for (Backend* be : layer_be_)
+            if (!be->supports(Op::Attention, o.kv_type) || !be->supports(Op::Copy, o.kv_type))
+                fail("KV cache type {}: not supported by the {} backend", type_traits(o.kv_type).name, be->name());
         const int32_t n_batch = std::clamp(o.n_batch, 1, n_ctx);
         KvCache kv(layer_be_, {.n_layer = c_.n_layer, .n_ctx = n_ctx, .n_head_kv = c_.n_head_kv,
                                .k_dim = c_.head_dim, .v_dim = c_.head_dim, .type = o.kv_type});
@@ -180,11 +185,14 @@ public:
         rope_table({.n_rot = c_.n_rot, .freq_base = c_.rope_base,
                     .freq_factors = w_.rope_freqs.empty() ? nullptr : w_.rope_freqs.data()},
                    n_ctx, table.data());
-        for (int32_t il = 0; il < c_.n_layer; ++il) {
-            Backend* be = layer_be_[size_t(il)];
-            if (st->lanes.empty() || st->lanes.back().be != be) st->lanes.push_back(make_lane(*be, n_batch, n_ctx, table));
-            st->lane_of.push_back(st->lanes.size() - 1);
-        }
+        auto lane_for = [&](Backend& be) {
+            for (size_t i = 0; i < st->lanes.size(); ++i)
+                if (st->lanes[i].be == &be) return i;
+            st->lanes.push_back(make_lane(be, n_batch, n_ctx, table));
+            return st->lanes.size() - 1;
+        };
+        for (int32_t il = 0; il < c_.n_layer; ++il) st->lane_of.push_back(lane_for(*layer_be_[size_t(il)]));
+        st->output_lane = lane_for(placement_.output());
         return std::make_unique<Context>(std::move(kv), n_batch, std::move(st));
     }
 
@@ -200,8 +208,8 @@ protected:
             lane.be->upload(lane.in.positions.slice(0, 0, B), pos.data());
         }
 
-        // 1. Token embeddings: x = token_embd[tokens].
-        Lane* lane = &st.lanes.front();
+        // 1. Token embeddings: x = token_embd[tokens], on the first layer's backend.
+        Lane* lane = &st.lanes[st.lane_of.front()];
         lane->be->upload(lane->ids.slice(0, 0, B), tokens.data());
         lane->be->get_rows(w_.token_embd, lane->ids.slice(0, 0, B), lane->x.slice(1, 0, B));
 
@@ -214,6 +222,9 @@ protected:
         if (!logits) return;
 
         // 6. Final norm and LM head, for the last row or every row (kLogitRows at a time).
+        Lane* head = &st.lanes[st.output_lane];
+        if (head != lane) copy_across(*lane->be, lane->x.slice(1, 0, B), *head->be, head->x.slice(1, 0, B));
+        lane = head;
         Backend& be = *lane->be;
         const int64_t r0 = mode == Logits::All ? 0 : B - 1;
         be.rms_norm(lane->x.slice(1, r0, B - r0), w_.output_norm, lane->xn.slice(1, r0, B - r0), c_.rms_eps);
@@ -229,7 +240,7 @@ protected:
 private:
     Lane make_lane(Backend& be, int32_t n_batch, int32_t n_ctx, const std::vector<float>& table) const {
         const int64_t q_dim = int64_t(c_.n_head) * c_.head_dim, kv_dim = int64_t(c_.n_head_kv) * c_.head_dim;
-        const bool out = &be == layer_be_.back();
+        const bool out = &be == &placement_.output();
         using S = Scratch;
         const size_t n = 2 * S::bytes_for(GgmlType::F32, {c_.n_embd, n_batch}) +
                          2 * S::bytes_for(GgmlType::F32, {q_dim, n_batch}) +
@@ -296,14 +307,13 @@ private:
 
     DenseConfig c_;
     DenseWeights w_;
-    std::vector<Backend*> layer_be_;  // (n_layer)
+    std::vector<Backend*> layer_be_;  // (n_layer) placement_.layer(il)
 };
 
 }  // namespace
 
-std::unique_ptr<Model> load_dense(std::unique_ptr<gguf::File> file, std::vector<std::unique_ptr<Backend>> backends,
-                                  const std::string& arch) {
-    return std::make_unique<DenseModel>(std::move(file), std::move(backends), arch);
+std::unique_ptr<Model> load_dense(std::unique_ptr<gguf::File> file, Placement placement, const std::string& arch) {
+    return std::make_unique<DenseModel>(std::move(file), std::move(placement), arch);
 }
 
 }  // namespace r1

@@ -50,7 +50,9 @@ TEST(ChatCli, OverLongMessageIsRefusedAndTheConversationGoesOn) {
     EXPECT_EQ(std::stoi(mm[3]), 128) << r.err;
     EXPECT_EQ(std::stoi(mm[2]) + std::stoi(mm[4]), 128) << r.err;
     EXPECT_GT(std::stoi(mm[4]), 0) << "the first turn is part of the conversation: " << r.err;
-    EXPECT_EQ(count(r.err, "\n"), 1) << r.err;
+    // The refusal is one line; the other is the model's load line ("backend cpu: ...").
+    EXPECT_EQ(count(r.err, "\n"), 2) << r.err;
+    EXPECT_EQ(r.err.rfind("backend cpu: ", 0), 0u) << r.err;
 
     const RunResult without = run_r1(args, "hi\nhow are you\n");
     ASSERT_EQ(without.status, 0) << without.err;
