@@ -123,18 +123,21 @@ struct RopeArgs {
 };
 
 // Causal attention over a cache: for token t at position p = positions[t] and head h (KV head
-// h / (n_head / n_head_kv)): out = softmax(scale · q·Kᵀ over cached positions 0..p) · V.
+// h / (n_head / n_head_kv)): out = softmax(scale · q·Kᵀ over cells c0..c0+p) · V, where c0 is
+// the cell of position 0 of t's sequence: 0 for a batch of one sequence, seq_cell0[seq[t]] when
+// a batch mixes sequences (the server's slots, each a range of cells of one cache).
 // K and V widths may differ and V may be a view into K's rows (MLA: K 576, V its first 512).
 // The new tokens' K/V rows are stored by the caller (copy into a view of the cache) first.
 struct AttentionArgs {
     Tensor q;          // F32 {dk, n_head, n_tokens}
-    Tensor k;          // F32/F16 {dk, n_head_kv, n_kv}: the cache, positions 0 .. n_kv-1
+    Tensor k;          // F32/F16 {dk, n_head_kv, n_kv}: the cache cells 0 .. n_kv-1
     Tensor v;          // F32/F16 {dv, n_head_kv, n_kv}
     Tensor out;        // F32 {dv, n_head, n_tokens}
-    Tensor positions;  // I32 {n_tokens}, each < n_kv
+    Tensor positions;  // I32 {n_tokens}: each token's position in its sequence; c0 + p < n_kv
     float scale = 1.0f;
-    // Multi-sequence batches (server) will add a per-token sequence id mapping to cache cells;
-    // positions are already per token.
+    // Several sequences in one batch, or both empty (one sequence from cell 0).
+    Tensor seq{};        // I32 {n_tokens}: the sequence of each token, in [0, n_seq)
+    Tensor seq_cell0{};  // I32 {n_seq}: the cell of each sequence's position 0
 };
 
 enum class Gating { Softmax, Sigmoid };

@@ -1,5 +1,6 @@
 // Causal attention over a KV cache (attention_ref): for token t at position pos[t] and head h
-// (KV head h / (n_head / n_head_kv)): out = softmax(scale · q·Kᵀ over positions 0..pos[t]) · V.
+// (KV head h / (n_head / n_head_kv)): out = softmax(scale · q·Kᵀ over cells c0..c0+pos[t]) · V,
+// c0 = 0, or cell0[seq[t]] when the batch mixes sequences (has_seq).
 // K rows are dk wide, V rows dv (they differ for MLA, where V may be a view into K's rows);
 // the cache is f16 with -D KV_F16, float32 otherwise. One workgroup per (head, token) = grid
 // (x, y). Keys go in blocks of the workgroup size, one per invocation; the softmax is online
@@ -22,6 +23,8 @@ layout(std430, binding = 2) readonly buffer V { float vc[]; };
 #endif
 layout(std430, binding = 3) writeonly buffer O { float o[]; };
 layout(std430, binding = 4) readonly buffer Pos { int pos[]; };
+layout(std430, binding = 5) readonly buffer Seq { int seq[]; };      // unused without has_seq
+layout(std430, binding = 6) readonly buffer Cell0 { int cell0[]; };
 
 layout(push_constant) uniform Params {
     uint q_off, q_head_stride, q_tok_stride;  // floats
@@ -30,6 +33,7 @@ layout(push_constant) uniform Params {
     uint o_off, o_head_stride, o_tok_stride;
     uint pos_off, dk, dv, n_head, n_head_kv;
     float scale;
+    uint has_seq, seq_off, cell0_off;
 } p;
 
 #include "common.glsl"
@@ -78,7 +82,9 @@ void main() {
     const uint qb = p.q_off + t * p.q_tok_stride + h * p.q_head_stride;
     for (uint d = tid; d < p.dk; d += ls) qs[d] = q[qb + d];
     barrier();
-    const uint kb = p.k_off + g * p.k_head_stride, vb = p.v_off + g * p.v_head_stride;
+    const uint c0 = p.has_seq != 0u ? uint(cell0[p.cell0_off + uint(seq[p.seq_off + t])]) : 0u;
+    const uint kb = p.k_off + g * p.k_head_stride + c0 * p.k_pos_stride;
+    const uint vb = p.v_off + g * p.v_head_stride + c0 * p.v_pos_stride;
 
     float acc[kMaxAcc];
     for (uint i = 0u; i < kMaxAcc; ++i) acc[i] = 0.0;

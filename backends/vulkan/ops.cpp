@@ -267,26 +267,34 @@ void attention(Context& c, const AttentionArgs& a) {
     R1_CHECK(q.ne[0] == a.k.ne[0] && a.out.ne[0] == a.v.ne[0] && a.out.ne[1] == q.ne[1] && a.out.ne[2] == q.ne[2]);
     R1_CHECK(a.k.ne[1] == a.v.ne[1] && a.k.ne[2] == a.v.ne[2] && q.ne[1] % a.k.ne[1] == 0);
     R1_CHECK(a.positions.ne[0] == q.ne[2] && q.ne[0] <= 1024 && a.v.ne[0] <= 16 * int64_t(kReduceLocal));
+    R1_CHECK(a.seq.empty() == a.seq_cell0.empty() && (a.seq.empty() || a.seq.ne[0] == q.ne[2]));
     if (q.ne[2] == 0) return;
     if (q.ne[2] > kMaxGroups) {  // tokens go in grid y: batches past its limit in pieces
         for (int64_t t0 = 0; t0 < q.ne[2]; t0 += kMaxGroups) {
             const int64_t n = std::min<int64_t>(kMaxGroups, q.ne[2] - t0);
             attention(c, {.q = q.slice(2, t0, n), .k = a.k, .v = a.v, .out = a.out.slice(2, t0, n),
-                          .positions = a.positions.slice(0, t0, n), .scale = a.scale});
+                          .positions = a.positions.slice(0, t0, n), .scale = a.scale,
+                          .seq = a.seq.empty() ? Tensor{} : a.seq.slice(0, t0, n), .seq_cell0 = a.seq_cell0});
         }
         return;
     }
     const size_t ce = elem_size(a.k.type);
     const Arg qa = arg(c, q, 4, false), ka = arg(c, a.k, ce, false), va = arg(c, a.v, ce, false),
               oa = arg(c, a.out, 4, true), pa = arg(c, a.positions, 4, false);
+    // Several sequences: each token's first cell from seq and seq_cell0 (positions stand in as
+    // the unused bindings of a one-sequence batch).
+    const bool multi = !a.seq.empty();
+    const Arg sa = multi ? arg(c, a.seq, 4, false) : pa, ca = multi ? arg(c, a.seq_cell0, 4, false) : pa;
     struct {
         uint32_t u[17];
         float scale;
+        uint32_t seq[3];
     } push{{qa.off, qa.s[1], qa.s[2], ka.off, ka.s[1], ka.s[2], va.off, va.s[1], va.s[2], oa.off, oa.s[1],
             oa.s[2], pa.off, u32(q.ne[0]), u32(a.v.ne[0]), u32(q.ne[1]), u32(a.k.ne[1])},
-           a.scale};
+           a.scale,
+           {multi ? 1u : 0u, sa.off, ca.off}};
     const uint32_t spec[] = {kReduceLocal};
-    const Binding bs[] = {qa.binding, ka.binding, va.binding, oa.binding, pa.binding};
+    const Binding bs[] = {qa.binding, ka.binding, va.binding, oa.binding, pa.binding, sa.binding, ca.binding};
     const ShaderId id = a.k.type == GgmlType::F16 ? ShaderId::attention_f16 : ShaderId::attention_f32;
     c.dispatch(id, spec, bs, &push, sizeof(push), u32(q.ne[1]), u32(q.ne[2]));
 }

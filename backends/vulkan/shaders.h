@@ -9,7 +9,7 @@ namespace r1::vulkan {
 
 // One per compiled variant; the names follow the shader file and its define.
 #define R1_VK_SHADERS(X)                                                                       \
-    X(rms_norm, 3) X(rope, 3) X(attention_f32, 5) X(attention_f16, 5) X(add, 3) X(mul, 3)      \
+    X(rms_norm, 3) X(rope, 3) X(attention_f32, 7) X(attention_f16, 7) X(add, 3) X(mul, 3)      \
     X(swiglu, 3) X(scale, 2) X(sigmoid, 2) X(softmax, 2) X(argmax, 2) X(moe_route, 4)          \
     X(copy_32_32, 2) X(copy_32_16, 2) X(copy_16_32, 2) X(copy_16_16, 2)                        \
     X(matvec_f32, 4) X(matvec_f16, 4) X(matvec_bf16, 4) X(matvec_q8_0, 4)                      \

@@ -296,6 +296,62 @@ TEST_P(Conformance, AttentionWidthsViewsAndCacheTypes) {
             }
 }
 
+// A batch mixing sequences (the server): three sequences at cells 0, 40 and 90 of one cache,
+// tokens interleaved out of order, each attending only to its own sequence's cells up to its
+// position. Checked against the reference and, independently, against one-sequence attention
+// of each token over a view of its sequence's cells (the single-sequence semantics).
+TEST_P(Conformance, AttentionMultiSequenceBatch) {
+    const int64_t dk = 40, dv = 32, n_head = 4, n_kv_head = 2, n_kv = 128;
+    const int32_t cell0[] = {0, 40, 90};
+    const int32_t seq[] = {1, 0, 1, 2, 2, 0, 1, 2, 0};  // 9 tokens, seq 2 first at position 30
+    const int32_t pos[] = {7, 0, 8, 30, 31, 1, 9, 32, 2};
+    const int64_t n_tok = 9;
+    for (GgmlType ct : {GgmlType::F32, GgmlType::F16}) {
+        if (!be().supports(Op::Attention, ct)) continue;
+        SCOPED_TRACE(type_traits(ct).name);
+        const size_t es = ct == GgmlType::F16 ? 2 : 4, qb = size_t(dk * n_head * n_tok) * 4,
+                     kb = size_t(dk * n_kv_head * n_kv) * es, vb = size_t(dv * n_kv_head * n_kv) * es,
+                     ob = size_t(dv * n_head * n_tok) * 4, ib = size_t(n_tok) * 4;
+        Mirror m(be(), qb + kb + vb + 3 * ob + 3 * ib + 64);
+        const Tensor q = m.tensor(0, GgmlType::F32, {dk, n_head, n_tok});
+        const Tensor k = m.tensor(qb, ct, {dk, n_kv_head, n_kv});
+        const Tensor v = m.tensor(qb + kb, ct, {dv, n_kv_head, n_kv});
+        const Tensor out = m.tensor(qb + kb + vb, GgmlType::F32, {dv, n_head, n_tok});
+        const Tensor out_ref = m.tensor(qb + kb + vb + ob, GgmlType::F32, {dv, n_head, n_tok});
+        const Tensor out_one = m.tensor(qb + kb + vb + 2 * ob, GgmlType::F32, {dv, n_head, n_tok});
+        const size_t ib0 = qb + kb + vb + 3 * ob;
+        const Tensor tpos = m.tensor(ib0, GgmlType::I32, {n_tok});
+        const Tensor tseq = m.tensor(ib0 + ib, GgmlType::I32, {n_tok});
+        const Tensor tcell0 = m.tensor(ib0 + 2 * ib, GgmlType::I32, {3});
+        test::fill(q, 7);
+        const auto kv = test::randn(size_t((dk + dv) * n_kv_head * n_kv), 8);
+        for (size_t i = 0; i < kv.size(); ++i) {
+            auto* base = m.bytes().data() + qb;
+            if (ct == GgmlType::F16) reinterpret_cast<uint16_t*>(base)[i] = fp32_to_fp16(kv[i]);
+            else reinterpret_cast<float*>(base)[i] = kv[i];
+        }
+        for (int64_t t = 0; t < n_tok; ++t) {
+            *test::i32(tpos, t) = pos[t];
+            *test::i32(tseq, t) = seq[t];
+        }
+        for (int s = 0; s < 3; ++s) *test::i32(tcell0, s) = cell0[s];
+        m.push();
+        be().attention({.q = m.on_backend(q), .k = m.on_backend(k), .v = m.on_backend(v), .out = m.on_backend(out),
+                        .positions = m.on_backend(tpos), .scale = 0.2f, .seq = m.on_backend(tseq),
+                        .seq_cell0 = m.on_backend(tcell0)});
+        m.pull();
+        cpu::attention_ref({.q = q, .k = k, .v = v, .out = out_ref, .positions = tpos, .scale = 0.2f, .seq = tseq,
+                            .seq_cell0 = tcell0});
+        EXPECT_LT(test::max_abs_diff(test::values(out), test::values(out_ref)), 1e-5);
+        for (int64_t t = 0; t < n_tok; ++t) {  // token t alone over its sequence's cells
+            const int64_t c0 = cell0[seq[t]];
+            cpu::attention_ref({.q = q.slice(2, t, 1), .k = k.slice(2, c0, n_kv - c0), .v = v.slice(2, c0, n_kv - c0),
+                                .out = out_one.slice(2, t, 1), .positions = tpos.slice(0, t, 1), .scale = 0.2f});
+        }
+        EXPECT_LT(test::max_abs_diff(test::values(out_ref), test::values(out_one)), 1e-6);
+    }
+}
+
 // The element-wise family, each on a strided view or with broadcasting.
 TEST_P(Conformance, ElementwiseOps) {
     const int64_t n = 4096 + 37, rows = 3;

@@ -1,8 +1,9 @@
-// Causal attention over the KV cache (F32 or F16 rows, K of dk and V of dv values per position
-// and KV head; V may be a view into K's rows). The threaded op converts each KV head's cached
-// rows to float once per block of query tokens (K transposed) and serves every query head of
-// that group from them with the SIMD attend_row of backends/cpu; value widths that are not a
-// multiple of the vector length use the scalar attend() of the reference.
+// Causal attention over the KV cache (F32 or F16 rows, K of dk and V of dv values per cell and
+// KV head; V may be a view into K's rows; one sequence from cell 0, or several sequences each
+// from its own first cell). The threaded op converts each KV head's cached rows to float once
+// per block of consecutive query tokens of one sequence (K transposed) and serves every query
+// head of that group from them with the SIMD attend_row of backends/cpu; value widths that are
+// not a multiple of the vector length use the scalar attend() of the reference.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -49,31 +50,50 @@ void attend(const float* q, const float* k, const float* v, int64_t n_pos, int64
     }
 }
 
-const int32_t* positions_of(const AttentionArgs& a) {
+// Each token's position and the cache cell of its sequence's position 0 (AttentionArgs).
+struct TokenCells {
+    std::vector<int32_t> pos, cell0;  // (n_tokens)
+};
+
+TokenCells cells_of(const AttentionArgs& a) {
     const Tensor& q = a.q;
     R1_CHECK(q.type == GgmlType::F32 && a.out.type == GgmlType::F32 && a.positions.type == GgmlType::I32);
     R1_CHECK(a.k.type == a.v.type && (a.k.type == GgmlType::F16 || a.k.type == GgmlType::F32));
     R1_CHECK(q.ne[0] == a.k.ne[0] && a.out.ne[0] == a.v.ne[0] && a.out.ne[1] == q.ne[1] && a.out.ne[2] == q.ne[2]);
     R1_CHECK(a.k.ne[1] == a.v.ne[1] && a.k.ne[2] == a.v.ne[2] && q.ne[1] % a.k.ne[1] == 0);
-    R1_CHECK(a.positions.ne[0] == q.ne[2]);
-    const auto* pos = reinterpret_cast<const int32_t*>(at(a.positions));
-    for (int64_t t = 0; t < q.ne[2]; ++t) R1_CHECK(pos[t] >= 0 && pos[t] < a.k.ne[2]);
-    return pos;
+    R1_CHECK(a.positions.ne[0] == q.ne[2] && a.seq.empty() == a.seq_cell0.empty());
+    const int64_t n = q.ne[2];
+    TokenCells c;
+    c.pos.assign(reinterpret_cast<const int32_t*>(at(a.positions)), reinterpret_cast<const int32_t*>(at(a.positions)) + n);
+    c.cell0.assign(size_t(n), 0);
+    if (!a.seq.empty()) {
+        R1_CHECK(a.seq.type == GgmlType::I32 && a.seq_cell0.type == GgmlType::I32 && a.seq.ne[0] == n);
+        const auto* seq = reinterpret_cast<const int32_t*>(at(a.seq));
+        const auto* cell0 = reinterpret_cast<const int32_t*>(at(a.seq_cell0));
+        for (int64_t t = 0; t < n; ++t) {
+            R1_CHECK(seq[t] >= 0 && seq[t] < a.seq_cell0.ne[0]);
+            c.cell0[size_t(t)] = cell0[seq[t]];
+        }
+    }
+    for (int64_t t = 0; t < n; ++t)
+        R1_CHECK(c.pos[size_t(t)] >= 0 && c.cell0[size_t(t)] >= 0 &&
+                 int64_t(c.cell0[size_t(t)]) + c.pos[size_t(t)] < a.k.ne[2]);
+    return c;
 }
 
 }  // namespace
 
 void attention_ref(const AttentionArgs& a) {
-    const int32_t* pos = positions_of(a);
+    const TokenCells c = cells_of(a);
     const int64_t n_head = a.q.ne[1], n_kv_head = a.k.ne[1], group = n_head / n_kv_head;
     const int64_t dk = a.k.ne[0], dv = a.v.ne[0], n_kv = a.k.ne[2];
     std::vector<float> k(static_cast<size_t>(n_kv * dk)), v(static_cast<size_t>(n_kv * dv)), scores(static_cast<size_t>(n_kv));
     for (int64_t t = 0; t < a.q.ne[2]; ++t)
         for (int64_t h = 0; h < n_head; ++h) {
-            const int64_t g = h / group, n_pos = pos[t] + 1;
+            const int64_t g = h / group, n_pos = c.pos[size_t(t)] + 1, c0 = c.cell0[size_t(t)];
             for (int64_t j = 0; j < n_pos; ++j) {
-                load_row(a.k, j, g, k.data() + j * dk);
-                load_row(a.v, j, g, v.data() + j * dv);
+                load_row(a.k, c0 + j, g, k.data() + j * dk);
+                load_row(a.v, c0 + j, g, v.data() + j * dv);
             }
             attend(reinterpret_cast<const float*>(at(a.q, h, t)), k.data(), v.data(), n_pos, dk, dv, a.scale,
                    scores.data(), reinterpret_cast<float*>(at(a.out, h, t)));
@@ -81,39 +101,49 @@ void attention_ref(const AttentionArgs& a) {
 }
 
 void attention(const AttentionArgs& a, int n_threads) {
-    const int32_t* pos = positions_of(a);
+    const TokenCells c = cells_of(a);
     const int64_t n_tokens = a.q.ne[2], n_head = a.q.ne[1], n_kv_head = a.k.ne[1], group = n_head / n_kv_head;
     const int64_t dk = a.k.ne[0], dv = a.v.ne[0];
-    const int64_t n_blocks = (n_tokens + kTokenBlock - 1) / kTokenBlock;
-    const int64_t n_items = n_blocks * n_kv_head;
-    const int64_t max_pos = *std::max_element(pos, pos + n_tokens);
+    // Blocks of up to kTokenBlock consecutive tokens of one sequence share the converted rows.
+    struct Block {
+        int64_t t0, t1, cell0;
+    };
+    std::vector<Block> blocks;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        const int64_t c0 = c.cell0[size_t(t)];
+        if (blocks.empty() || blocks.back().cell0 != c0 || blocks.back().t1 - blocks.back().t0 == kTokenBlock)
+            blocks.push_back({t, t, c0});
+        blocks.back().t1 = t + 1;
+    }
+    const int64_t n_items = int64_t(blocks.size()) * n_kv_head;
+    const int64_t max_pos = *std::max_element(c.pos.begin(), c.pos.end());
     const int64_t work = n_tokens * n_head * (max_pos + 1) * (dk + dv) / 2;
     const int64_t lanes = attn_lanes();
     const bool simd = dv % lanes == 0;
+    const int32_t* pos = c.pos.data();
 #pragma omp parallel num_threads(threads_for(work, n_threads))
     {
         std::vector<float> k, v, scores, row(static_cast<size_t>(dk));
 #pragma omp for schedule(dynamic, 1)
         for (int64_t item = 0; item < n_items; ++item) {
             const int64_t g = item % n_kv_head;
-            const int64_t t0 = (item / n_kv_head) * kTokenBlock;
-            const int64_t t1 = std::min(n_tokens, t0 + kTokenBlock);
-            const int64_t n_all = *std::max_element(pos + t0, pos + t1) + 1;  // positions the block sees
+            const Block& b = blocks[size_t(item / n_kv_head)];
+            const int64_t n_all = *std::max_element(pos + b.t0, pos + b.t1) + 1;  // positions the block sees
             // K transposed (dk, ld) for the SIMD path, else rows; V as rows.
             const int64_t ld = simd ? (n_all + lanes - 1) / lanes * lanes : n_all;
             k.resize(std::max(k.size(), size_t(dk * ld)));
             v.resize(std::max(v.size(), size_t(dv * n_all)));
             scores.resize(std::max(scores.size(), size_t(ld)));
             for (int64_t j = 0; j < n_all; ++j) {
-                load_row(a.v, j, g, v.data() + j * dv);
+                load_row(a.v, b.cell0 + j, g, v.data() + j * dv);
                 if (!simd) {
-                    load_row(a.k, j, g, k.data() + j * dk);
+                    load_row(a.k, b.cell0 + j, g, k.data() + j * dk);
                     continue;
                 }
-                load_row(a.k, j, g, row.data());
+                load_row(a.k, b.cell0 + j, g, row.data());
                 for (int64_t d = 0; d < dk; ++d) k[size_t(d * ld + j)] = row[size_t(d)];
             }
-            for (int64_t t = t0; t < t1; ++t)
+            for (int64_t t = b.t0; t < b.t1; ++t)
                 for (int64_t h = g * group; h < (g + 1) * group; ++h) {
                     const auto* q = reinterpret_cast<const float*>(at(a.q, h, t));
                     auto* out = reinterpret_cast<float*>(at(a.out, h, t));
